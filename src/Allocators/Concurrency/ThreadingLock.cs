@@ -1,0 +1,20 @@
+#pragma warning disable RS0030 // This file is the production seam: the one sanctioned use of a real lock in allocator code.
+namespace Veralloc.Allocators.Concurrency;
+
+/// <summary>
+/// The production <see cref="IAllocatorLock"/>: a thin wrapper over <see cref="System.Threading.Lock"/>.
+/// </summary>
+/// <remarks>
+/// This file is the only allocator code allowed to name a real lock; the exemption at its top is the
+/// whole of the seam (docs/design-notes/0001-banned-apis.md).
+/// </remarks>
+public sealed class ThreadingLock : IAllocatorLock
+{
+    private readonly System.Threading.Lock _lock = new();
+
+    /// <inheritdoc />
+    public void Enter() => _lock.Enter();
+
+    /// <inheritdoc />
+    public void Exit() => _lock.Exit();
+}

@@ -7,6 +7,7 @@ using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Tests.Property.Models;
+using Xunit.Abstractions;
 
 namespace Veralloc.Tests.Property.FreeList;
 
@@ -26,11 +27,16 @@ public sealed class FreeListModelProperties
 {
     private const long Page = LinearMemory.PageBytes;
 
+    private readonly ITestOutputHelper _output;
+
+    public FreeListModelProperties(ITestOutputHelper output) => _output = output;
+
     [Fact]
     public void AllocatorMatchesTheModelAfterEveryStep()
     {
         var totals = new Totals();
         Check(FreeListScenarios.Scenario(withFault: false), maxTest: 400, totals);
+        _output.WriteLine(totals.ToString());
 
         // Guard against a generator that silently stopped exercising the interesting paths.
         Assert.True(totals.Steps >= 5000, $"only {totals.Steps} steps ran");
@@ -43,6 +49,7 @@ public sealed class FreeListModelProperties
     {
         var totals = new Totals();
         Check(FreeListScenarios.Scenario(withFault: true), maxTest: 400, totals);
+        _output.WriteLine(totals.ToString());
         Assert.True(totals.InjectedFailures >= 100, $"only {totals.InjectedFailures} injected growth failures were hit");
     }
 
@@ -55,6 +62,9 @@ public sealed class FreeListModelProperties
         public long OutOfMemory { get; set; }
 
         public long InjectedFailures { get; set; }
+
+        public override string ToString() =>
+            $"{Steps} steps, {Growths} growth attempts, {OutOfMemory} failed allocations, {InjectedFailures} injected growth failures";
     }
 
     private static void Check(Arbitrary<Scenario> scenarios, int maxTest, Totals totals)

@@ -151,7 +151,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             }
 
             // The grown range ends the heap, is page-aligned, at least fullBytes long, and heads the list,
-            // so the retry fits, except through the reference's `full >= end` guard (see the remarks).
+            // so the retry fits, except through the reference's `full >= end` guard (see returns; note 0002).
             if (!TryCarve(fullBytes, effectiveAlignment, out offset))
             {
                 Debug.Assert(!_exactFitAtHeapBase && fullBytes == HeapBytes, "only the underflow guard can make the retry fail");

@@ -53,7 +53,7 @@ public sealed class FreeListModelProperties
         Assert.True(totals.InjectedFailures >= 100, $"only {totals.InjectedFailures} injected growth failures were hit");
     }
 
-    private sealed class Totals
+    internal sealed class Totals
     {
         public long Steps { get; set; }
 
@@ -95,7 +95,8 @@ public sealed class FreeListModelProperties
         }
     }
 
-    private static void Run(Scenario scenario, Totals totals)
+    /// <summary>Runs one scenario against the allocator and the model, checking everything after every step; throws on the first difference.</summary>
+    internal static void Run(Scenario scenario, Totals totals)
     {
         var slab = new SlabLinearMemory(scenario.MaxPages);
         using var native = scenario.Native ? new NativeLinearMemory(scenario.MaxPages) : null;

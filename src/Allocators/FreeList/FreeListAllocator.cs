@@ -117,9 +117,30 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
     }
 
-    /// <summary>The number of free blocks (walks the list, O(n)).</summary>
-    /// <exception cref="InvariantViolationException">The list is corrupted.</exception>
-    public int FreeBlockCount => GetFreeBlocks().Count;
+    /// <summary>The number of free blocks (walks the list, O(n), allocation-free).</summary>
+    /// <exception cref="InvariantViolationException">The list is corrupted (a link leaves the heap or the list is cyclic).</exception>
+    public int FreeBlockCount
+    {
+        get
+        {
+            long heapBytes = HeapBytes;
+            long maxNodes = heapBytes / NodeBytes;
+            int count = 0;
+            for (long node = _head; node != EndOfList; node = ReadNext(node))
+            {
+                bool readable = node >= 0 && node <= heapBytes - NodeBytes && (node & (NodeBytes - 1)) == 0;
+                if (!readable || count >= maxNodes)
+                {
+                    // The checked walk names the corruption.
+                    return GetFreeBlocks().Count;
+                }
+
+                count++;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>
     /// Allocates per SEED-SEMANTICS §1: <c>full = roundUp(max(size, NODE), NODE)</c> bytes at a multiple

@@ -198,6 +198,7 @@ public sealed class FreeListModelProperties
         CheckInvariants(allocator, where);
         IReadOnlyList<AddressRange> blocks = allocator.GetFreeBlocks();
         Require(blocks.SequenceEqual(model.FreeList), where, $"free list {Show(blocks)}, model {Show(model.FreeList)}");
+        Require(allocator.FreeBlockCount == blocks.Count, where, $"FreeBlockCount {allocator.FreeBlockCount}, list length {blocks.Count}");
         Require(allocator.PageCount == model.Pages, where, $"{allocator.PageCount} pages, model {model.Pages}");
         Require(allocator.FreeBytes == model.FreeBytes, where, $"free bytes {allocator.FreeBytes}, model {model.FreeBytes}");
         long liveBytes = live.Sum(a => FreeListModel.Full(a.Size));

@@ -305,7 +305,8 @@ public sealed partial class SlotAllocator
         _lock.Enter();
         try
         {
-            var result = _unusedWarm == 0 ? [] : new int[_unusedWarm];
+            // Clamped so that a corrupted counter cannot make a query throw or over-allocate; CheckInvariants reports it.
+            var result = _unusedWarm <= 0 ? [] : new int[Math.Min(_unusedWarm, _capacity)];
             int slot = _warmHead;
             for (int i = 0; i < result.Length && slot != None; i++)
             {

@@ -301,20 +301,24 @@ public sealed class FreeListLand : ILand
     public void CheckInvariants()
     {
         long memoryBytes = _memory.SizeBytes;
-        long unreadable = EndOfList;
+        long unreadable = _head == EndOfList || IsReadableWord(_head, memoryBytes) ? EndOfList : _head;
         var nodes = new List<long>(_count);
+
+        // A link to a word the land cannot read ends the walk there and is reported as what it is (outside
+        // the memory, or misaligned) rather than as a miscount.
         InvariantViolation? walk = BoundedWalk.Collect(
-            _head,
+            unreadable == EndOfList ? _head : EndOfList,
             node => node == EndOfList,
             node =>
             {
-                if (!IsReadableWord(node, memoryBytes))
+                long successor = _memory.ReadWord(node) & ~SingleGrainTag;
+                if (successor != EndOfList && !IsReadableWord(successor, memoryBytes))
                 {
-                    unreadable = node;
+                    unreadable = successor;
                     return EndOfList;
                 }
 
-                return _memory.ReadWord(node) & ~SingleGrainTag;
+                return successor;
             },
             _count,
             nodes,

@@ -230,6 +230,13 @@ public sealed class TreeLand : ILand
     /// <summary>Test hook: adds an entry to the size index only, desynchronizing the two indexes.</summary>
     internal void InjectSizeEntryForTest(AddressRange range) => _bySize.Add(range);
 
+    /// <summary>Test hook: replaces one size-index entry with another, keeping the entry counts equal.</summary>
+    internal void ReplaceSizeEntryForTest(AddressRange stored, AddressRange replacement)
+    {
+        _bySize.Remove(stored);
+        _bySize.Add(replacement);
+    }
+
     /// <summary>Test hook: shifts the recorded total.</summary>
     internal void CorruptTotalForTest(long deltaBytes) => _totalBytes += deltaBytes;
 

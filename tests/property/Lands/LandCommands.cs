@@ -63,7 +63,7 @@ public static class LandCommandGen
         (6, AnyRange().Select(range => (LandCommand)new InsertCommand(range))),
         (4, from pick in Gen.Choose(0, 1000)
             from offset in Gen.Choose(0, 16)
-            from size in Gen.Choose(1, 6)
+            from size in Gen.Frequency((3, Gen.Choose(1, 2)), (1, Gen.Choose(3, 8)))
             select (LandCommand)new DeleteInsideCommand(pick, offset, size)),
         (1, AnyRange().Select(range => (LandCommand)new DeleteCommand(range))),
         (4, from kind in Gen.Elements(FindKind.First, FindKind.Last, FindKind.Largest)

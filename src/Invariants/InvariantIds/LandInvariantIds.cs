@@ -29,8 +29,8 @@ public static class LandInvariantIds
     public const string Tag = "LAND-TAG";
 
     /// <summary>
-    /// Free-list land: the walk from the head reaches the end-of-list sentinel after exactly the recorded
-    /// number of ranges (a longer or cyclic walk is cut off at that count and reported).
+    /// The walk over the structure (free list from the head; tree in order) meets exactly the recorded number of
+    /// ranges (a longer or cyclic walk is cut off at that count and reported).
     /// </summary>
     public const string Count = "LAND-COUNT";
 
@@ -41,8 +41,14 @@ public static class LandInvariantIds
     public const string Hint = "LAND-HINT";
 
     /// <summary>
-    /// Tree land: the size index holds exactly one entry per range of the address index, with the same start
-    /// and size, and nothing else.
+    /// Tree land: every node's cached subtree maximum equals the size of the largest range in its subtree (the
+    /// size index that find-first, find-last and find-largest descend by).
     /// </summary>
     public const string Index = "LAND-INDEX";
+
+    /// <summary>
+    /// Tree land: no node has a higher priority than its parent (treap heap order, which keeps the expected
+    /// depth logarithmic).
+    /// </summary>
+    public const string Heap = "LAND-HEAP";
 }

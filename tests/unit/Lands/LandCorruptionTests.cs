@@ -7,9 +7,9 @@ namespace Veralloc.Tests.Unit.Lands;
 /// <summary>
 /// One deliberate corruption per LAND-* id, each asserting CheckInvariants reports exactly that id. The
 /// free-list land is corrupted the way a stray client write would do it, through its memory; the tree land,
-/// whose metadata a client cannot reach, through internal hooks that mimic a bug. LAND-SORTED cannot be
-/// broken in the tree land (its address index orders itself), LAND-TAG, LAND-COUNT and LAND-HINT do not
-/// exist there, and LAND-NONEMPTY cannot be reached in the free-list land (LAND-TAG catches a short node first).
+/// whose metadata a client cannot reach, through internal hooks that mimic a bug. LAND-TAG and LAND-HINT
+/// exist only in the free-list land, LAND-INDEX and LAND-HEAP only in the tree land, and LAND-NONEMPTY cannot
+/// be reached in the free-list land (LAND-TAG catches a short node first).
 /// </summary>
 public sealed class LandCorruptionTests
 {
@@ -176,20 +176,41 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
-    public void IndexViolationIsReportedForAnExtraSizeEntry()
+    public void IndexViolationIsReported()
     {
         TreeLand land = PopulatedTree();
-        land.InjectSizeEntryForTest(new AddressRange(0x300, 0x10));
+        land.CorruptMaxSizeForTest(Single, 0x100);
         AssertViolation(LandInvariantIds.Index, land);
     }
 
     [Fact]
-    public void IndexViolationIsReportedForAMismatchedSizeEntry()
+    public void HeapViolationIsReported()
     {
         TreeLand land = PopulatedTree();
-        // Same number of entries in both indexes, but the size index disagrees about [0x80, 0xc0).
-        land.ReplaceSizeEntryForTest(new AddressRange(Last, 0x40), new AddressRange(Last, 0x38));
-        AssertViolation(LandInvariantIds.Index, land);
+        land.CorruptHeapOrderForTest();
+        AssertViolation(LandInvariantIds.Heap, land);
+    }
+
+    [Fact]
+    public void SortedViolationIsReportedInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.CorruptStartForTest(Single, 0xd0); // in order it still sits between [0x10, 0x30) and [0x80, 0xc0)
+        AssertViolation(LandInvariantIds.Sorted, land);
+    }
+
+    [Fact]
+    public void CountViolationIsReportedInTheTree()
+    {
+        TreeLand longer = PopulatedTree();
+        longer.CorruptCountForTest(longer.RangeCount - 1);
+        AssertViolation(LandInvariantIds.Count, longer);
+
+        TreeLand shorter = PopulatedTree();
+        shorter.CorruptCountForTest(shorter.RangeCount + 1);
+        AssertViolation(LandInvariantIds.Count, shorter);
+        var visitor = new CountingVisitor();
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => shorter.Iterate(ref visitor)).InvariantId);
     }
 
     [Fact]

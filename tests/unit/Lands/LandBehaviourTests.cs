@@ -120,4 +120,40 @@ public sealed class LandBehaviourTests
         Assert.Equal(0, land.MaxSizeHint);
         land.CheckInvariants();
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void AVisitorMayIterateTheSameLandAgain(string kind)
+    {
+        ILand land = LandFixture.CreatePopulated(kind).Land;
+        var outer = new NestingVisitor(land);
+        Assert.True(land.Iterate(ref outer));
+        Assert.Equal(land.RangeCount * land.RangeCount, outer.InnerVisits.Count);
+    }
+
+    [Fact]
+    public void ATreeLandWithAPageGrainWorksInPages()
+    {
+        var land = new TreeLand(grainBytes: 4096, new AddressRange(4096, 16 * 4096));
+        Assert.Equal(new AddressRange(4096, 2 * 4096), land.Insert(new AddressRange(4096, 2 * 4096)));
+        Assert.Equal(new AddressRange(4096, 4 * 4096), land.Insert(new AddressRange(3 * 4096, 2 * 4096)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => land.Insert(new AddressRange(8 * 4096, 8)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => land.Insert(new AddressRange(0, 4096)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => land.TryFindFirst(8, FindDelete.None, out _));
+        Assert.True(land.TryFindLargest(4096, FindDelete.High, out LandFindResult found));
+        Assert.Equal(new LandFindResult(new AddressRange(4096, 4 * 4096), new AddressRange(4 * 4096, 4096)), found);
+        Assert.Equal([new AddressRange(4096, 3 * 4096)], land.ToRangeList());
+        land.CheckInvariants();
+    }
+
+    private readonly struct NestingVisitor(ILand land) : ILandVisitor
+    {
+        public List<AddressRange> InnerVisits { get; } = [];
+
+        public bool Visit(AddressRange range)
+        {
+            land.CopyRangesTo(InnerVisits);
+            return true;
+        }
+    }
 }

@@ -37,7 +37,7 @@ public sealed record IterateCommand(int Limit) : LandCommand;
 /// <summary>Generators and the shrinker for land command sequences.</summary>
 public static class LandCommandGen
 {
-    /// <summary>The grain every land in the suite uses.</summary>
+    /// <summary>The grain of the free-list land (one word), and the default for the tree land.</summary>
     public const long Grain = 8;
 
     /// <summary>The bounds every land in the suite uses: one page.</summary>
@@ -45,7 +45,8 @@ public static class LandCommandGen
 
     private const int WindowGrains = 64;
 
-    public static Arbitrary<LandCommand[]> Sequences() => Arb.From(Gen.ArrayOf(Command()), Shrink);
+    /// <summary>Command sequences for a land of grain <paramref name="grain"/> bounded by <see cref="BoundBytes"/>.</summary>
+    public static Arbitrary<LandCommand[]> Sequences(long grain) => Arb.From(Gen.ArrayOf(Command(grain)), Shrink);
 
     /// <summary>Removes chunks (halves, quarters, ... single commands): every candidate is still a valid sequence.</summary>
     public static IEnumerable<LandCommand[]> Shrink(LandCommand[] commands)
@@ -59,53 +60,53 @@ public static class LandCommandGen
         }
     }
 
-    private static Gen<LandCommand> Command() => Gen.Frequency(
-        (6, AnyRange().Select(range => (LandCommand)new InsertCommand(range))),
+    private static Gen<LandCommand> Command(long grain) => Gen.Frequency(
+        (6, AnyRange(grain).Select(range => (LandCommand)new InsertCommand(range))),
         (4, from pick in Gen.Choose(0, 1000)
             from offset in Gen.Choose(0, 16)
             from size in Gen.Frequency((3, Gen.Choose(1, 2)), (1, Gen.Choose(3, 8)))
             select (LandCommand)new DeleteInsideCommand(pick, offset, size)),
-        (1, AnyRange().Select(range => (LandCommand)new DeleteCommand(range))),
+        (1, AnyRange(grain).Select(range => (LandCommand)new DeleteCommand(range))),
         (4, from kind in Gen.Elements(FindKind.First, FindKind.Last, FindKind.Largest)
-            from size in FindSize()
+            from size in FindSize(grain)
             from delete in FindDeleteOption()
             select (LandCommand)new FindCommand(kind, size, delete)),
         (1, Gen.Frequency(
-                (3, GoodRange().Select(range => (AddressRange?)range)),
+                (3, GoodRange(grain).Select(range => (AddressRange?)range)),
                 (1, Gen.Constant((AddressRange?)null)))
             .Select(extra => (LandCommand)new FlushCommand(extra))),
         (1, Gen.Choose(1, 6).Select(limit => (LandCommand)new IterateCommand(limit))));
 
-    private static Gen<AddressRange> AnyRange() => Gen.Frequency((12, GoodRange()), (2, OddRange()));
+    private static Gen<AddressRange> AnyRange(long grain) => Gen.Frequency((12, GoodRange(grain)), (2, OddRange(grain)));
 
     /// <summary>Valid ranges in a small window, so inserts often touch or overlap each other.</summary>
-    private static Gen<AddressRange> GoodRange() =>
+    private static Gen<AddressRange> GoodRange(long grain) =>
         from start in Gen.Choose(0, WindowGrains)
         from size in Gen.Choose(1, 8)
-        select new AddressRange(start * Grain, size * Grain);
+        select new AddressRange(start * grain, size * grain);
 
     /// <summary>Empty, negative, misaligned, past-the-end and overflowing ranges, plus valid ones at the very end.</summary>
-    private static Gen<AddressRange> OddRange() => Gen.OneOf(
+    private static Gen<AddressRange> OddRange(long grain) => Gen.OneOf(
         from start in Gen.Choose(-3, WindowGrains)
         from size in Gen.Choose(-2, 0)
-        select new AddressRange(start * Grain, size * Grain),
+        select new AddressRange(start * grain, size * grain),
         from start in Gen.Choose(0, WindowGrains)
         from size in Gen.Choose(1, 4)
-        from skew in Gen.Choose(1, (int)Grain - 1)
+        from skew in Gen.Choose(1, (int)grain - 1)
         from skewStart in Gen.Elements(true, false)
         select skewStart
-            ? new AddressRange((start * Grain) + skew, size * Grain)
-            : new AddressRange(start * Grain, (size * Grain) + skew),
-        from start in Gen.Choose((int)(BoundBytes / Grain) - 12, (int)(BoundBytes / Grain) + 2)
+            ? new AddressRange((start * grain) + skew, size * grain)
+            : new AddressRange(start * grain, (size * grain) + skew),
+        from start in Gen.Choose((int)(BoundBytes / grain) - 12, (int)(BoundBytes / grain) + 2)
         from size in Gen.Choose(1, 16)
-        select new AddressRange(start * Grain, size * Grain),
+        select new AddressRange(start * grain, size * grain),
         from start in Gen.Choose(-4, -1)
-        select new AddressRange(start * Grain, 2 * Grain),
-        Gen.Constant(new AddressRange(long.MaxValue & ~(Grain - 1), Grain)));
+        select new AddressRange(start * grain, 2 * grain),
+        Gen.Constant(new AddressRange(long.MaxValue & ~(grain - 1), grain)));
 
-    private static Gen<long> FindSize() => Gen.Frequency(
-        (12, Gen.Choose(1, 10).Select(grains => grains * Grain)),
-        (1, Gen.Elements(0L, -Grain, Grain / 2, (3 * Grain) + 1)));
+    private static Gen<long> FindSize(long grain) => Gen.Frequency(
+        (12, Gen.Choose(1, 10).Select(grains => grains * grain)),
+        (1, Gen.Elements(0L, -grain, grain / 2, (3 * grain) + 1)));
 
     private static Gen<FindDelete> FindDeleteOption() => Gen.Frequency(
         (12, Gen.Elements(FindDelete.None, FindDelete.Low, FindDelete.High, FindDelete.Entire)),

@@ -26,18 +26,22 @@ public sealed class LandPropertyTests
     [Fact]
     public void TreeLandMatchesTheModel() => Check(CreateTree, CreateFreeList);
 
+    [Fact]
+    public void TreeLandWithACoarserGrainMatchesTheModel() =>
+        Check(() => new TreeLand(4 * LandCommandGen.Grain, new AddressRange(0, LandCommandGen.BoundBytes)), CreateFreeList);
+
     internal static ILand CreateFreeList() => new FreeListLand(new SlabLinearMemory(maxPages: 1, initialPages: 1));
 
     internal static ILand CreateTree() => new TreeLand(LandCommandGen.Grain, new AddressRange(0, LandCommandGen.BoundBytes));
 
     private static void Check(Func<ILand> createLand, Func<ILand> createOther) =>
-        FsCheck.Check.One(s_config, Prop.ForAll(LandCommandGen.Sequences(), commands => Run(createLand, createOther, commands)));
+        FsCheck.Check.One(s_config, Prop.ForAll(LandCommandGen.Sequences(createLand().GrainBytes), commands => Run(createLand, createOther, commands)));
 
     /// <summary>Replays <paramref name="commands"/> against a fresh land and the model, comparing after every step.</summary>
     internal static void Run(Func<ILand> createLand, Func<ILand> createOther, IReadOnlyList<LandCommand> commands)
     {
         ILand land = createLand();
-        var model = new LandModel(LandCommandGen.Grain, 0, LandCommandGen.BoundBytes);
+        var model = new LandModel(land.GrainBytes, 0, LandCommandGen.BoundBytes);
         for (int step = 0; step < commands.Count; step++)
         {
             LandCommand command = commands[step];
@@ -65,8 +69,8 @@ public sealed class LandPropertyTests
                 break;
             case DeleteInsideCommand inside when model.Ranges.Count > 0:
                 AddressRange target = model.Ranges[inside.Pick % model.Ranges.Count];
-                long offset = inside.OffsetGrains % (target.Size / LandCommandGen.Grain) * LandCommandGen.Grain;
-                ApplyDelete(land, model, new AddressRange(target.Start + offset, inside.SizeGrains * LandCommandGen.Grain));
+                long offset = inside.OffsetGrains % (target.Size / land.GrainBytes) * land.GrainBytes;
+                ApplyDelete(land, model, new AddressRange(target.Start + offset, inside.SizeGrains * land.GrainBytes));
                 break;
             case DeleteInsideCommand:
                 break;

@@ -7,7 +7,7 @@ namespace Veralloc.Allocators.Lands;
 /// is a multiple of <see cref="GrainBytes"/> and lies inside <see cref="Bounds"/>. Inserting a range merges
 /// it with the ranges it touches, so no two stored ranges ever overlap or touch. Several implementations
 /// share this contract and one property suite: <see cref="FreeListLand"/> (metadata inside the free memory,
-/// O(n)) and <see cref="TreeLand"/> (external balanced indexes, O(log n) for most operations).
+/// O(n)) and <see cref="TreeLand"/> (an external augmented treap, O(log n)).
 /// </summary>
 /// <remarks>
 /// Invalid arguments throw and change nothing: <see cref="ArgumentOutOfRangeException"/> for a value that is
@@ -101,7 +101,7 @@ public interface ILand
     /// Moves every stored range into <paramref name="target"/>, leaving this land empty. Every range is checked
     /// against the target first, so a rejected flush changes neither land.
     /// </summary>
-    /// <param name="target">Another land whose grain divides this land's grain.</param>
+    /// <param name="target">Another land, which must accept every range of this one (no overlap, its grain and bounds).</param>
     /// <exception cref="ArgumentException"><paramref name="target"/> is this land, or it would reject one of the ranges (overlap, alignment, bounds); nothing changes.</exception>
     void FlushTo(ILand target);
 

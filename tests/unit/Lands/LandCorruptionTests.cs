@@ -1,0 +1,247 @@
+using Veralloc.Allocators.Lands;
+using Veralloc.Allocators.Memory;
+using Veralloc.Invariants;
+
+namespace Veralloc.Tests.Unit.Lands;
+
+/// <summary>
+/// One deliberate corruption per LAND-* id, each asserting CheckInvariants reports exactly that id. The
+/// free-list land is corrupted the way a stray client write would do it, through its memory; the tree land,
+/// whose metadata a client cannot reach, through internal hooks that mimic a bug. LAND-TAG and LAND-HINT
+/// exist only in the free-list land, LAND-INDEX and LAND-HEAP only in the tree land, and LAND-NONEMPTY cannot
+/// be reached in the free-list land (LAND-TAG catches a short node first).
+/// </summary>
+public sealed class LandCorruptionTests
+{
+    // CreatePopulated: [0x10, 0x30) two-word node, [0x40, 0x48) one-grain tagged node, [0x80, 0xc0) two-word node.
+    private const long First = 0x10;
+    private const long Single = 0x40;
+    private const long Last = 0x80;
+
+    [Fact]
+    public void TheFreeListLayoutIsTheDocumentedOne()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        Assert.Equal(First, land.Head);
+        Assert.Equal(Single, memory.ReadWord(First));
+        Assert.Equal(0x30, memory.ReadWord(First + 8));
+        Assert.Equal(Last | FreeListLand.SingleGrainTag, memory.ReadWord(Single));
+        Assert.Equal(FreeListLand.EndOfList, memory.ReadWord(Last));
+        Assert.Equal(0xc0, memory.ReadWord(Last + 8));
+    }
+
+    [Fact]
+    public void SortedViolationIsReported()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        // Relink as First -> Last -> Single -> end: same ranges, same count, wrong order.
+        memory.WriteWord(First, Last);
+        memory.WriteWord(Last, Single);
+        memory.WriteWord(Single, FreeListLand.EndOfList | FreeListLand.SingleGrainTag);
+        AssertViolation(LandInvariantIds.Sorted, land);
+    }
+
+    [Fact]
+    public void IsolatedViolationIsReportedForTouchingRangesInTheFreeList()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(First + 8, Single); // [0x10, 0x40) now touches [0x40, 0x48)
+        AssertViolation(LandInvariantIds.Isolated, land);
+    }
+
+    [Fact]
+    public void IsolatedViolationIsReportedForOverlappingRangesInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.InjectRangeForTest(new AddressRange(0x20, 0x18));
+        AssertViolation(LandInvariantIds.Isolated, land);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReportedForAMisalignedLimit()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last + 8, 0xbc);
+        AssertViolation(LandInvariantIds.Aligned, land);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReportedForAMisalignedLink()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(First, 0x44);
+        AssertViolation(LandInvariantIds.Aligned, land);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReportedInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.InjectRangeForTest(new AddressRange(0x204, 0x10));
+        AssertViolation(LandInvariantIds.Aligned, land);
+    }
+
+    [Fact]
+    public void NonEmptyViolationIsReported()
+    {
+        TreeLand land = PopulatedTree();
+        land.InjectRangeForTest(new AddressRange(0x200, 0));
+        AssertViolation(LandInvariantIds.NonEmpty, land);
+    }
+
+    [Fact]
+    public void BoundsViolationIsReportedForALimitPastTheMemory()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last + 8, LinearMemory.PageBytes + 0x40);
+        AssertViolation(LandInvariantIds.Bounds, land);
+    }
+
+    [Fact]
+    public void BoundsViolationIsReportedForALinkOutsideTheMemory()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last, 4 * LinearMemory.PageBytes);
+        AssertViolation(LandInvariantIds.Bounds, land);
+    }
+
+    [Fact]
+    public void BoundsViolationIsReportedInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.InjectRangeForTest(new AddressRange(LandFixture.BoundBytes, 0x10));
+        AssertViolation(LandInvariantIds.Bounds, land);
+    }
+
+    [Fact]
+    public void TagViolationIsReported()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        // Clear the one-grain node's tag: its "limit word" is then the zero word that follows it.
+        memory.WriteWord(Single, Last);
+        AssertViolation(LandInvariantIds.Tag, land);
+    }
+
+    [Fact]
+    public void CountViolationIsReportedForACyclicList()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last, First);
+        AssertViolation(LandInvariantIds.Count, land);
+    }
+
+    [Fact]
+    public void CountViolationIsReportedForAListShorterThanRecorded()
+    {
+        (FreeListLand land, _) = PopulatedFreeList();
+        land.CorruptCountForTest(land.RangeCount + 1);
+        AssertViolation(LandInvariantIds.Count, land);
+    }
+
+    [Fact]
+    public void OperationsOnACyclicListStopAtTheRecordedCountInsteadOfLooping()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last, First);
+        var visitor = new CountingVisitor();
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => land.Iterate(ref visitor)).InvariantId);
+        Assert.Equal(land.RangeCount, visitor.Count);
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => land.TryFindLast(8, FindDelete.None, out _)).InvariantId);
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => land.TryFindLargest(8, FindDelete.None, out _)).InvariantId);
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => land.Insert(new AddressRange(0x1000, 8))).InvariantId);
+    }
+
+    [Fact]
+    public void TotalViolationIsReportedInTheFreeList()
+    {
+        (FreeListLand land, _) = PopulatedFreeList();
+        land.CorruptTotalForTest(8);
+        AssertViolation(LandInvariantIds.Total, land);
+    }
+
+    [Fact]
+    public void TotalViolationIsReportedInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.CorruptTotalForTest(-8);
+        AssertViolation(LandInvariantIds.Total, land);
+    }
+
+    [Fact]
+    public void HintViolationIsReported()
+    {
+        (FreeListLand land, _) = PopulatedFreeList();
+        land.CorruptHintForTest(0x20);
+        AssertViolation(LandInvariantIds.Hint, land);
+    }
+
+    [Fact]
+    public void IndexViolationIsReported()
+    {
+        TreeLand land = PopulatedTree();
+        land.CorruptMaxSizeForTest(Single, 0x100);
+        AssertViolation(LandInvariantIds.Index, land);
+    }
+
+    [Fact]
+    public void HeapViolationIsReported()
+    {
+        TreeLand land = PopulatedTree();
+        land.CorruptHeapOrderForTest();
+        AssertViolation(LandInvariantIds.Heap, land);
+    }
+
+    [Fact]
+    public void SortedViolationIsReportedInTheTree()
+    {
+        TreeLand land = PopulatedTree();
+        land.CorruptStartForTest(Single, 0xd0); // in order it still sits between [0x10, 0x30) and [0x80, 0xc0)
+        AssertViolation(LandInvariantIds.Sorted, land);
+    }
+
+    [Fact]
+    public void CountViolationIsReportedInTheTree()
+    {
+        TreeLand longer = PopulatedTree();
+        longer.CorruptCountForTest(longer.RangeCount - 1);
+        AssertViolation(LandInvariantIds.Count, longer);
+
+        TreeLand shorter = PopulatedTree();
+        shorter.CorruptCountForTest(shorter.RangeCount + 1);
+        AssertViolation(LandInvariantIds.Count, shorter);
+        var visitor = new CountingVisitor();
+        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => shorter.Iterate(ref visitor)).InvariantId);
+    }
+
+    [Fact]
+    public void AHealthyLandReportsNothing()
+    {
+        PopulatedFreeList().Land.CheckInvariants();
+        PopulatedTree().CheckInvariants();
+    }
+
+    private static (FreeListLand Land, SlabLinearMemory Memory) PopulatedFreeList()
+    {
+        LandFixture fixture = LandFixture.CreatePopulated(nameof(FreeListLand));
+        return ((FreeListLand)fixture.Land, fixture.Memory!);
+    }
+
+    private static TreeLand PopulatedTree() => (TreeLand)LandFixture.CreatePopulated(nameof(TreeLand)).Land;
+
+    private static void AssertViolation(string expectedId, ILand land)
+    {
+        InvariantViolationException error = Assert.Throws<InvariantViolationException>(land.CheckInvariants);
+        Assert.Equal(expectedId, error.InvariantId);
+    }
+
+    private struct CountingVisitor : ILandVisitor
+    {
+        public int Count { get; private set; }
+
+        public bool Visit(AddressRange range)
+        {
+            Count++;
+            return true;
+        }
+    }
+}

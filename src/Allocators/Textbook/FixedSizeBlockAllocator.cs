@@ -190,19 +190,23 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
             long classBytes = ClassBytes(classIndex);
             string listName = $"class {classBytes} list";
             visited.Clear();
-            long bad = None;
+            // Every link is validated as it is read, so a bad link is reported as FSB-CLASS before the walk
+            // length is judged, and no word outside the memory is ever read.
+            long head = _heads[classIndex];
+            long bad = head == None || IsValidBlock(head, classBytes) ? None : head;
             InvariantViolation? walk = BoundedWalk.Collect(
-                _heads[classIndex],
+                bad == None ? head : None,
                 block => block == None,
                 block =>
                 {
-                    if (!IsValidBlock(block, classBytes))
+                    long next = _memory.ReadWord(block);
+                    if (next != None && !IsValidBlock(next, classBytes))
                     {
-                        bad = block;
+                        bad = next;
                         return None;
                     }
 
-                    return _memory.ReadWord(block);
+                    return next;
                 },
                 _lengths[classIndex],
                 visited,

@@ -1,4 +1,5 @@
 using Veralloc.Allocators;
+using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Allocators.Textbook;
@@ -9,10 +10,10 @@ namespace Veralloc.Tests.Property.Textbook;
 
 /// <summary>
 /// Random scripts against <see cref="FixedSizeBlockModel"/> with each fallback (0: linked list, 1: bump, 2: segregated
-/// fit) over the same slab: after every step CheckInvariants (the class lists and the fallback's), the exact offset
+/// fit, 3: the §1 free list, which grows the slab itself) over the same slab: after every step CheckInvariants (the class lists and the fallback's), the exact offset
 /// whenever the class list is non-empty, class alignment, the list lengths, and every live allocation's byte pattern
 /// (so no two live allocations overlap and no link is written into a live block). At the end everything is freed.
-/// Not covered: bad input and corruption (unit tests); the FreeListAllocator fallback (built on another branch).
+/// Not covered: bad input and corruption (unit tests).
 /// </summary>
 public sealed class FixedSizeBlockModelProperties
 {
@@ -23,14 +24,15 @@ public sealed class FixedSizeBlockModelProperties
     {
         long steps = 0, reused = 0, forwarded = 0, failures = 0;
 
-        Check("Fixed-size blocks", Scripts(maxLength: 150, knobMin: 0, knobMax: 2), script =>
+        Check("Fixed-size blocks", Scripts(maxLength: 150, knobMin: 0, knobMax: 3), script =>
         {
-            var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+            var memory = new SlabLinearMemory(maxPages: 1, initialPages: script.Knob == 3 ? 0 : 1);
             IOffsetAllocator fallback = script.Knob switch
             {
                 0 => new LinkedListAllocator(memory),
                 1 => new BumpAllocator(0, memory.SizeBytes, trackAllocations: true),
-                _ => new SegregatedFitAllocator(memory.SizeBytes),
+                2 => new SegregatedFitAllocator(memory.SizeBytes),
+                _ => new FreeListAllocator(memory, new FreeListOptions { CheckedMode = true }),
             };
             var allocator = new FixedSizeBlockAllocator(fallback, memory);
             var model = new FixedSizeBlockModel();

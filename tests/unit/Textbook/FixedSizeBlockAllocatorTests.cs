@@ -1,4 +1,5 @@
 using Veralloc.Allocators;
+using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Allocators.Textbook;
@@ -73,6 +74,23 @@ public sealed class FixedSizeBlockAllocatorTests
 
         Assert.Equal([(3000L, 8L), (1L, 4096L)], fallback.Allocations);
         Assert.Equal([(big, 3000L, 8L), (aligned, 1L, 4096L)], fallback.Frees);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FreeListFallbackServesClassBlocksFromTheTopOfTheGrownHeap()
+    {
+        // §1: a fresh free list grows one page and carves from the top; the class block (32, 32) lands at PAGE - 32.
+        var memory = new SlabLinearMemory(maxPages: 2);
+        var allocator = new FixedSizeBlockAllocator(new FreeListAllocator(memory), memory);
+
+        Assert.True(allocator.TryAllocate(20, 1, out long block));
+        allocator.Free(block, 20, 1);
+        Assert.True(allocator.TryAllocate(32, 32, out long reused));
+
+        Assert.Equal(LinearMemory.PageBytes - 32, block);
+        Assert.Equal(block, reused);
+        Assert.Equal(1, memory.PageCount);
         allocator.CheckInvariants();
     }
 

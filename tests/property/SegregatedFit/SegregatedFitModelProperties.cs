@@ -12,7 +12,8 @@ namespace Veralloc.Tests.Property.SegregatedFit;
 /// range carries each block's tag, checked at allocation and before free); the free blocks are exactly the gaps
 /// between live blocks (immediate coalescing); counters and LargestFreeBlock agree; a failed allocation changes
 /// nothing and happens only when no free block reaches <c>SufficientFreeBlockBytes</c> (the good-fit guarantee).
-/// At the end everything is freed and one block covers the range.
+/// Every fourth free first tries a bogus free (an offset inside a block, or a wrong size), which must throw and change
+/// nothing. At the end everything is freed and one block covers the range.
 /// </summary>
 /// <remarks>Not covered here: which block the policy picks (the unit tests pin exact placements), bad input and corruption (unit tests).</remarks>
 public sealed class SegregatedFitModelProperties
@@ -31,6 +32,7 @@ public sealed class SegregatedFitModelProperties
         Assert.True(totals.OutOfMemory >= 20, $"only {totals.OutOfMemory} failed allocations");
         Assert.True(totals.Growths >= 20, $"only {totals.Growths} growths");
         Assert.True(totals.AlignedSplits >= 50, $"only {totals.AlignedSplits} allocations needed a front split");
+        Assert.True(totals.RejectedFrees >= 200, $"only {totals.RejectedFrees} bogus frees were tried");
     }
 
     private static void Run(AllocationScript script, Totals totals)
@@ -77,6 +79,11 @@ public sealed class SegregatedFitModelProperties
                     }
 
                     LiveAllocation victim = live[index % live.Count];
+                    if (index % 4 == 0)
+                    {
+                        totals.RejectedFrees += RejectBogusFree(allocator, live, victim, where);
+                    }
+
                     live.Remove(victim);
                     allocator.Free(victim.Offset, victim.Size, victim.Alignment);
                     string? problem = model.Freed(victim.Offset, victim.Pattern);
@@ -116,6 +123,27 @@ public sealed class SegregatedFitModelProperties
             $"after freeing everything the free blocks are {string.Join(",", ranges)}, expected one covering [0, {model.Capacity})");
     }
 
+    /// <summary>Checked frees: an offset inside (not at the start of) a block, or the right offset with a size that rounds differently, throws and changes nothing.</summary>
+    private static int RejectBogusFree(SegregatedFitAllocator allocator, List<LiveAllocation> live, LiveAllocation victim, string where)
+    {
+        string before = State(allocator);
+        long inside = victim.Offset + 16;
+        bool insideIsLive = live.Any(allocation => allocation.Offset == inside);
+        (long Offset, long Size) bogus = insideIsLive ? (victim.Offset, SegregatedFitModel.Rounded(victim.Size) + 1) : (inside, victim.Size);
+        try
+        {
+            allocator.Free(bogus.Offset, bogus.Size, 1);
+        }
+        catch (ArgumentException)
+        {
+            Require(State(allocator) == before, where, $"a rejected free of ({bogus.Offset}, {bogus.Size}) changed the state");
+            CheckInvariants(allocator, where);
+            return 1;
+        }
+
+        throw new InvalidOperationException($"{where}: the bogus free ({bogus.Offset}, {bogus.Size}) was accepted");
+    }
+
     private static void AfterStep(SegregatedFitAllocator allocator, SegregatedFitModel model, string where)
     {
         CheckInvariants(allocator, where);
@@ -147,5 +175,7 @@ public sealed class SegregatedFitModelProperties
         public long Growths { get; set; }
 
         public long AlignedSplits { get; set; }
+
+        public long RejectedFrees { get; set; }
     }
 }

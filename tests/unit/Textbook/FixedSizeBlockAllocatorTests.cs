@@ -161,6 +161,7 @@ public sealed class FixedSizeBlockAllocatorTests
         Assert.Contains("The class size is 24", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-CLASS is reported.</summary>
     [Fact]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
@@ -173,6 +174,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeClass);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
     public void AcyclicViolationIsReportedForACycle()
     {
@@ -187,6 +189,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
     public void AcyclicViolationIsReportedForAListShorterThanRecorded()
     {
@@ -201,6 +204,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported.</summary>
     [Fact]
     public void DisjointViolationIsReportedWhenABlockIsFreedIntoTwoClasses()
     {
@@ -212,6 +216,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeDisjoint);
     }
 
+    /// <summary>Corrupts the structure so that exactly the fallback's BUMP-BOUNDS is reported.</summary>
     [Fact]
     public void FallbackViolationsSurface()
     {

@@ -232,7 +232,14 @@ active proctype client() {
   :: atomic {
        select(req : 1 .. MAXREQ);
        if :: align = 1 :: align = 2 :: align = 4 :: align = 8 fi;
-       d_step { allocate(req, align); checkInvariants(); resetScratch(); req = 0; align = 0 }
+       d_step {
+         allocate(req, align);
+         if
+         :: found -> printf("alloc(size %d, align %d) -> offset %d\n", req, align, pos)
+         :: else -> printf("alloc(size %d, align %d) -> no memory\n", req, align)
+         fi;
+         checkInvariants(); resetScratch(); req = 0; align = 0
+       }
      }
   :: liveCount > 0 ->
      atomic {
@@ -246,6 +253,7 @@ active proctype client() {
          od;
          freeAt = k; freeEnd = k + live[k];
          live[k] = 0; liveCount--;
+         printf("free(offset %d, size %d)\n", freeAt, freeEnd - freeAt);
          freeRange(); checkInvariants(); resetScratch(); pick = 0; k = 0
        }
      }

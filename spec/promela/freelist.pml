@@ -48,6 +48,14 @@
 #define linkRemainder() mem[tail] = cur; linkAfter(prev, tail); prev = tail
 #endif
 
+/* Reachability probes (vacuity checks): compiled with -DPROBE=n, reach(n) becomes a failing assertion, so
+   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. */
+#ifdef PROBE
+#define reach(n) if :: PROBE == n -> printf("PROBE %d reached\n", n); assert(false) :: else -> skip fi
+#else
+#define reach(n) skip
+#endif
+
 /* Print the invariant id, then assert: a counterexample replay (spin -t) names the broken invariant. */
 #define INV(id, cond) if :: !(cond) -> printf("INVARIANT VIOLATED: "); printf(#id); printf("\n") :: else -> skip fi; assert(cond)
 
@@ -86,17 +94,21 @@ inline freeRange() {
   if
   :: prev != NIL && prev == freeEnd && mergesBelow(cur) ->
        /* three-way merge: below absorbs the range and the node above, which leaves the list */
+       reach(1);
        mem[cur + 1] = mem[cur + 1] + (freeEnd - freeAt) + mem[prev + 1];
        linkAfter(prevPrev, cur);
        mem[prev] = 0; mem[prev + 1] = 0
   :: prev != NIL && prev == freeEnd && !mergesBelow(cur) ->
        /* merge with the node above: the merged node starts at freeAt and replaces it */
+       reach(2);
        mem[freeAt] = mem[prev]; mem[freeAt + 1] = (freeEnd - freeAt) + mem[prev + 1];
        linkAfter(prevPrev, freeAt);
        mem[prev] = 0; mem[prev + 1] = 0
   :: !(prev != NIL && prev == freeEnd) && mergesBelow(cur) ->
+       reach(3);
        mem[cur + 1] = mem[cur + 1] + (freeEnd - freeAt)
   :: else ->
+       reach(4);
        mem[freeAt] = cur; mem[freeAt + 1] = freeEnd - freeAt;
        linkAfter(prev, freeAt)
   fi
@@ -114,7 +126,7 @@ inline tryCarve() {
        :: else ->
             pos = roundDown(blockEnd - need, alignEff);
             if
-            :: pos < cur -> prev = cur; cur = mem[cur]
+            :: pos < cur -> reach(11); prev = cur; cur = mem[cur]     /* fits by size, not by alignment */
             :: else -> found = true; break
             fi
        fi
@@ -126,14 +138,16 @@ inline tryCarve() {
        :: pos + need < blockEnd ->
             tail = pos + need;
             mem[tail + 1] = blockEnd - tail;
-            linkRemainder()
+            linkRemainder();
+            if :: pos == cur -> reach(7) :: else -> reach(5) fi
        :: else -> skip
        fi;
        if
        :: pos == cur ->
             /* the block leaves the list: its predecessor (the tail if one was linked before it) skips it */
             linkAfter(prev, mem[cur]);
-            mem[cur] = 0; mem[cur + 1] = 0
+            mem[cur] = 0; mem[cur + 1] = 0;
+            if :: tail == NIL -> reach(6) :: else -> skip fi
        :: else -> mem[cur + 1] = pos - cur
        fi
   :: else -> skip
@@ -150,13 +164,16 @@ inline allocate(req, align) {
        grown = roundUp(need, PAGE) / PAGE;
        if
        :: pages + grown <= MAXPAGES ->          /* the grower succeeds: free the new pages, retry once */
+            if :: grown > 1 -> reach(8) :: else -> skip fi;
+            if :: head != NIL && head + mem[head + 1] == pages * PAGE -> reach(12) :: else -> skip fi;
             freeAt = pages * PAGE; pages = pages + grown; freeEnd = pages * PAGE;
             freeRange();
             tryCarve();
             /* retrying on the grown heap fails only through the `need >= end` underflow guard, i.e. when
                the whole heap is one free block starting at offset 0 of exactly `need` words */
-            INV(FL-GROW-RETRY, found || (head == 0 && mem[1] == need && need == pages * PAGE))
-       :: else -> skip                          /* the grower fails: nothing changes */
+            INV(FL-GROW-RETRY, found || (head == 0 && mem[1] == need && need == pages * PAGE));
+            if :: !found -> reach(10) :: else -> skip fi
+       :: else -> reach(9)                      /* the grower fails: nothing changes */
        fi
   :: else -> skip
   fi;

@@ -55,6 +55,14 @@
 
 #define EMPTY ((CAP - lastCold) + unusedWarm)    /* EmptySlotCount */
 
+/* Reachability probes (vacuity checks): compiled with -DPROBE=n, reach(n) becomes a failing assertion, so
+   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. */
+#ifdef PROBE
+#define reach(n) if :: PROBE == n -> printf("PROBE %d reached\n", n); assert(false) :: else -> skip fi
+#else
+#define reach(n) skip
+#endif
+
 /* Print the invariant id, then assert: a counterexample replay (spin -t) names the broken invariant. */
 #define INV(id, cond) if :: !(cond) -> printf("INVARIANT VIOLATED: "); printf(#id); printf("\n") :: else -> skip fi; assert(cond)
 
@@ -108,6 +116,7 @@ byte cc, cp, cn, ci, used, warm, cold, bytesSum;
 int  seen;
 
 inline warmUnlink(s) {
+  if :: warmPrev[s] != NIL && warmNext[s] != NIL -> reach(9) :: else -> skip fi   /* from the middle */
   if :: warmPrev[s] == NIL -> warmHead = warmNext[s] :: else -> warmNext[warmPrev[s]] = warmNext[s] fi;
   if :: warmNext[s] == NIL -> warmTail = warmPrev[s] :: else -> warmPrev[warmNext[s]] = warmPrev[s] fi;
   warmPrev[s] = NIL; warmNext[s] = NIL
@@ -123,13 +132,14 @@ inline affUnlink(k, s) {
   if :: affPrev[s] == NIL -> affHead[k] = affNext[s] :: else -> affNext[affPrev[s]] = affNext[s] fi;
   if :: affNext[s] == NIL -> affTail[k] = affPrev[s] :: else -> affPrev[affNext[s]] = affPrev[s] fi;
   affPrev[s] = NIL; affNext[s] = NIL;
-  if :: affHead[k] == NIL -> affPresent[k] = false :: else -> skip fi   /* an emptied list leaves the map */
+  if :: affHead[k] == NIL -> affPresent[k] = false; reach(7) :: else -> skip fi   /* an emptied list leaves the map */
 }
 
 inline affAppend(k, s) {
   affPrev[s] = affTail[k]; affNext[s] = NIL;
   if :: affTail[k] == NIL -> affHead[k] = s :: else -> affNext[affTail[k]] = s fi;
-  affTail[k] = s; affPresent[k] = true
+  affTail[k] = s; affPresent[k] = true;
+  if :: affPrev[s] != NIL -> reach(8) :: else -> skip fi                       /* two slots share a key */
 }
 
 /* DECIDE (read only): which slot would Alloc / AllocAffineAndClear take? NIL = none. */
@@ -303,14 +313,27 @@ proctype worker(byte me) {
          :: mode == M_FREE -> release(me, s, b); held--
          :: mode == M_ALLOC ->
               INV(PROP-ALLOC-SUCCEEDS, s != NIL || EMPTY == 0);   /* "full" only when no slot is free */
+              if
+              :: s == NIL -> reach(1)                                       /* pool full */
+              :: s != NIL && key != NOKEY && kind[s] == WARM && aff[s] == key -> reach(2)   /* affine hit */
+              :: s != NIL && kind[s] == COLD && unusedWarm > 0 -> reach(3)  /* cold first, below threshold */
+              :: s != NIL && kind[s] == WARM && aff[s] != key -> reach(4)   /* LRU warm slot evicted */
+              :: else -> skip
+              fi;
               take(me, mode, key, s);
               if :: s != NIL -> held++ :: else -> skip fi;
               observeResult()
          :: mode == M_AFFINE ->
+              if
+              :: s == NIL && EMPTY > 0 -> reach(5)                          /* no affine slot, others free */
+              :: s != NIL -> reach(6)                                       /* affine hit, affinity cleared */
+              :: else -> skip
+              fi;
               take(me, mode, key, s);
               if :: s != NIL -> held++ :: else -> skip fi
          fi;
          printf("worker %d: done\n", me);
+         if :: unusedWarm == CAP -> reach(10) :: else -> skip fi           /* every slot warm */
          checkInvariants();
          unlockInCriticalSection();
          mode = 0; key = 0; s = 0; b = 0; pick = 0; k = 0; myTicket = 0

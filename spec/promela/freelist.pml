@@ -23,10 +23,14 @@
  * SPIN to REJECT them with a counterexample):
  *   MUTANT_NO_LOWER_MERGE      free never merges with the neighbour below      -> FL-NONADJ
  *   MUTANT_REMAINDER_AFTER     the carved tail is linked AFTER its block       -> FL-SORTED
+ * Reachability probes: -DPROBE=n turns reach(n) into a failing assertion (see below).
  */
 
 #ifndef MAXPAGES
 #define MAXPAGES 3
+#endif
+#if MAXPAGES > 4
+#error "the checker's coverage bitmask is one 32-bit int: at most 4 pages (32 words)"
 #endif
 #define NODE      2
 #define PAGE      8
@@ -58,6 +62,8 @@
 
 /* Print the invariant id, then assert: a counterexample replay (spin -t) names the broken invariant. */
 #define INV(id, cond) if :: !(cond) -> printf("INVARIANT VIOLATED: "); printf(#id); printf("\n") :: else -> skip fi; assert(cond)
+/* The same for a postcondition of one operation (a model-only property: lower-case name, not an invariant id). */
+#define POST(name, cond) if :: !(cond) -> printf("POSTCONDITION VIOLATED: "); printf(#name); printf("\n") :: else -> skip fi; assert(cond)
 
 #define roundUp(x, a)   ((((x) + (a) - 1) / (a)) * (a))
 #define roundDown(x, a) (((x) / (a)) * (a))
@@ -171,7 +177,7 @@ inline allocate(req, align) {
             tryCarve();
             /* retrying on the grown heap fails only through the `need >= end` underflow guard, i.e. when
                the whole heap is one free block starting at offset 0 of exactly `need` words */
-            INV(FL-GROW-RETRY, found || (head == 0 && mem[1] == need && need == pages * PAGE));
+            POST(grow-retry, found || (head == 0 && mem[1] == need && need == pages * PAGE));
             if :: !found -> reach(10) :: else -> skip fi
        :: else -> reach(9)                      /* the grower fails: nothing changes */
        fi
@@ -179,7 +185,7 @@ inline allocate(req, align) {
   fi;
   if
   :: found ->
-       INV(FL-RETURN-ALIGNED, pos % alignEff == 0 && pos % align == 0 && pos + need <= pages * PAGE);
+       POST(return-aligned, pos % alignEff == 0 && pos % align == 0 && pos + need <= pages * PAGE);
        live[pos] = need; liveCount++
   :: else -> skip
   fi

@@ -10,7 +10,10 @@
  * Critical section: under the lock the operation is split, as in the code, into DECIDE (which slot, read
  * only) and ACT (unlink, account, hand out); both run while the lock is held. The critical section is one
  * atomic step: the lock already excludes every other writer, so finer interleaving inside it would add
- * states but no behaviour. Only the mutant lets other workers in between DECIDE and ACT.
+ * states but no behaviour. Only the mutant lets other workers in between DECIDE and ACT. Safety runs use a
+ * test-and-set lock (any waiting worker may win) and let a worker choose its operation once it holds the
+ * lock: the choice is local, so this removes no behaviour, and it keeps "chose but not yet locked" states out
+ * of the state space.
  *
  * Abstractions: resident bytes per slot are 0 or 1 (only their sum is observable, and SLOT-BYTES checks the
  * sum); keys are 1..NKEYS and 0 is "no affinity"; words that stop meaning anything (links of a slot that left
@@ -24,6 +27,7 @@
  *                   may behave): `requestServed` then FAILS by starvation; the claim depends on lock fairness.
  *   MUTANT_SPLIT_CS the one-line mutant: DECIDE and ACT in two separate lock acquisitions (check-then-act);
  *                   SPIN must reject it (SLOT-EXCLUSIVE: two workers are handed the same slot).
+ *   PROBE=n         reachability probe n (see reach(n) below): SPIN must find a path to that case.
  */
 
 #ifndef CAP
@@ -65,6 +69,8 @@
 
 /* Print the invariant id, then assert: a counterexample replay (spin -t) names the broken invariant. */
 #define INV(id, cond) if :: !(cond) -> printf("INVARIANT VIOLATED: "); printf(#id); printf("\n") :: else -> skip fi; assert(cond)
+/* The same for a postcondition of one operation (a model-only property: lower-case name, not an invariant id). */
+#define POST(name, cond) if :: !(cond) -> printf("POSTCONDITION VIOLATED: "); printf(#name); printf("\n") :: else -> skip fi; assert(cond)
 
 byte kind[CAP];                  /* COLD initially */
 byte aff[CAP];                   /* affinity of a USED or WARM slot, NOKEY otherwise */
@@ -312,7 +318,7 @@ proctype worker(byte me) {
          if
          :: mode == M_FREE -> release(me, s, b); held--
          :: mode == M_ALLOC ->
-              INV(PROP-ALLOC-SUCCEEDS, s != NIL || EMPTY == 0);   /* "full" only when no slot is free */
+              POST(full-only-when-no-slot-free, s != NIL || EMPTY == 0);   /* "full" only when no slot is free */
               if
               :: s == NIL -> reach(1)                                       /* pool full */
               :: s != NIL && key != NOKEY && kind[s] == WARM && aff[s] == key -> reach(2)   /* affine hit */
@@ -370,7 +376,8 @@ init {
 
 #ifdef LIVENESS
 /* Whenever worker 0 waits for Alloc while a slot is free, it eventually gets a slot, or the pool is (at that
-   moment) full. With PROP-ALLOC-SUCCEEDS this says: a request made while a slot is free either gets one or
-   finds, when served, that other workers have taken every free slot. */
+   moment) full. With the postcondition full-only-when-no-slot-free this says: a request made while a slot is
+   free either gets one or finds, when served, that other workers have taken every free slot. Worker 0 stands
+   for every worker: the workers are identical. */
 ltl requestServed { [] ((pending0 && EMPTY > 0) -> <> (result0 == R_GOT || EMPTY == 0)) }
 #endif

@@ -192,15 +192,22 @@ inline allocate(req, align) {
 }
 
 inline checkInvariants() {
+  /* first a bounded walk, as the code does before trusting the links: the list ends within MAXNODES nodes */
+  walked = 0; cur = head;
+  do
+  :: cur != NIL && walked <= MAXNODES -> walked++; cur = mem[cur]
+  :: else -> break
+  od;
+  INV(FL-ACYCLIC, cur == NIL);
+  /* every walk stays bounded even on a corrupted list, so a counterexample replay terminates */
   coverMask = 0; sumWords = 0; walked = 0; prev = NIL; cur = head;
   do
-  :: cur == NIL -> break
-  :: cur != NIL ->
+  :: cur == NIL || walked > MAXNODES -> break
+  :: else ->
        walked++;
-       INV(FL-ACYCLIC, walked <= MAXNODES);
-       INV(FL-BOUNDS, cur < pages * PAGE && cur + mem[cur + 1] <= pages * PAGE);
        INV(FL-ALIGNED, cur % NODE == 0 && mem[cur + 1] % NODE == 0);
        INV(FL-MINSIZE, mem[cur + 1] >= NODE);
+       INV(FL-BOUNDS, cur < pages * PAGE && cur + mem[cur + 1] <= pages * PAGE);
        if
        :: prev != NIL ->
             INV(FL-SORTED, prev > cur);

@@ -203,7 +203,7 @@ inline checkInvariants() {
   INV(SLOT-LINKS, (warmHead == NIL) == (warmTail == NIL));
   seen = 0; cn = 0; cp = NIL; cc = warmHead;
   do
-  :: cc != NIL ->
+  :: cc != NIL && cn <= CAP ->                          /* bounded even on a corrupted list */
        INV(SLOT-LINKS, cn < CAP);                         /* reaches the tail within capacity steps */
        INV(SLOT-LINKS, warmPrev[cc] == cp);
        INV(SLOT-WARM, kind[cc] == WARM);
@@ -226,7 +226,7 @@ inline checkInvariants() {
        INV(SLOT-LINKS, (affHead[ci] == NIL) == (affTail[ci] == NIL));
        cn = 0; cp = NIL; cc = affHead[ci];
        do
-       :: cc != NIL ->
+       :: cc != NIL && cn <= CAP ->
             INV(SLOT-LINKS, cn < CAP);
             INV(SLOT-LINKS, affPrev[cc] == cp);
             INV(SLOT-AFFINE, kind[cc] == WARM && aff[cc] == ci);
@@ -338,7 +338,7 @@ proctype worker(byte me) {
               take(me, mode, key, s);
               if :: s != NIL -> held++ :: else -> skip fi
          fi;
-         printf("worker %d: done\n", me);
+         printf("worker %d: acted\n", me);
          if :: unusedWarm == CAP -> reach(10) :: else -> skip fi           /* every slot warm */
          checkInvariants();
          unlockInCriticalSection();

@@ -1,0 +1,194 @@
+using Veralloc.Systematic;
+using Xunit.Abstractions;
+
+namespace Veralloc.Tests.Systematic.Engine;
+
+/// <summary>Correct programs pass under every strategy; DFS counts and exhaustion are exact; runs are reproducible.</summary>
+public sealed class EngineExplorationTests(ITestOutputHelper output)
+{
+    public static TheoryData<StrategyKind> SearchStrategies => [StrategyKind.Random, StrategyKind.Pct, StrategyKind.Dfs];
+
+    /// <summary>
+    /// Thread p runs S1 a1 r1 (start, acquire, release), q runs S2 a2 r2. A schedule is an interleaving of the two
+    /// sequences in which the critical sections do not overlap: either r1 precedes a2 (then S2 may sit in any of the
+    /// 4 gaps before a2: before S1, after S1, after a1, after r1) or r2 precedes a1 (4 more): 8 in all. Counting
+    /// preemptions (switching away from an enabled running thread) for the first group: S2·S1a1r1·a2r2 has 1,
+    /// S1·S2·a1r1·a2r2 has 2, S1a1·S2·r1a2r2 has 1 (q then blocks, so returning to p is free), S1a1r1·S2a2r2 has 0;
+    /// the second group is symmetric. So bound 0 gives 2 schedules, bound 1 gives 6, bound 2 gives all 8.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(1, 6)]
+    [InlineData(2, 8)]
+    [InlineData(null, 8)]
+    public void DfsCountsEveryScheduleOfTheTinyProgramExactly(int? bound, int expected)
+    {
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = bound, Iterations = 100 }, ToyPrograms.TwoThreadsOneLockPair);
+        output.WriteLine(result.ToString());
+
+        Assert.False(result.BugFound);
+        Assert.True(result.Statistics.SpaceExhausted);
+        Assert.Equal(expected, result.Statistics.Iterations);
+        Assert.Equal(expected, result.Statistics.DistinctSchedules);
+    }
+
+    [Fact]
+    public void DfsReportsExhaustionEvenWhenTheBudgetEqualsTheSpace()
+    {
+        var exact = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 8 }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.True(exact.Statistics.SpaceExhausted);
+        var short1 = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 7 }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.False(short1.Statistics.SpaceExhausted);
+    }
+
+    [Theory]
+    [MemberData(nameof(SearchStrategies))]
+    public void CorrectProgramsPass(StrategyKind strategy)
+    {
+        var options = new TestOptions { Strategy = strategy, Iterations = 300, Seed = 11, PreemptionBound = 3 };
+        SystematicTest.Run(options, ToyPrograms.LostUpdate(fixedVersion: true)).ThrowIfBugFound();
+        SystematicTest.Run(options, ToyPrograms.TwoThreadsOneLockPair).ThrowIfBugFound();
+        SystematicTest.Run(options, ForkJoinSum).ThrowIfBugFound();
+    }
+
+    [Fact]
+    public void DfsExhaustsTheFixedCounterWithoutABound()
+    {
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 10_000 }, ToyPrograms.LostUpdate(fixedVersion: true));
+        output.WriteLine(result.ToString());
+        Assert.False(result.BugFound);
+        Assert.True(result.Statistics.SpaceExhausted);
+
+        // Same shape as the tiny program: 2 threads of S a r, so 8 schedules.
+        Assert.Equal(8, result.Statistics.Iterations);
+    }
+
+    [Theory]
+    [InlineData(StrategyKind.Random)]
+    [InlineData(StrategyKind.Pct)]
+    public void RunsAreReproducibleFromStrategyAndSeed(StrategyKind strategy)
+    {
+        var options = new TestOptions { Strategy = strategy, Iterations = 200, Seed = 42, TraceDirectory = null };
+        var first = SystematicTest.Run(options, ToyPrograms.LostUpdate());
+        var second = SystematicTest.Run(options, ToyPrograms.LostUpdate());
+        Assert.Equal(first.Statistics.Iterations, second.Statistics.Iterations);
+        Assert.Equal(first.Bug?.Trace.ToText(), second.Bug?.Trace.ToText());
+
+        var clean1 = SystematicTest.Run(options, ToyPrograms.LostUpdate(fixedVersion: true));
+        var clean2 = SystematicTest.Run(options, ToyPrograms.LostUpdate(fixedVersion: true));
+        Assert.Equal(clean1.Statistics.DistinctSchedules, clean2.Statistics.DistinctSchedules);
+        Assert.Equal(clean1.Statistics.SchedulingPoints, clean2.Statistics.SchedulingPoints);
+    }
+
+    [Fact]
+    public void RandomExploresManyDistinctSchedules()
+    {
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Random, Iterations = 200, Seed = 5 }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.Equal(8, result.Statistics.DistinctSchedules); // every one of the 8, with overwhelming probability at seed 5
+        Assert.Equal(2, result.Statistics.MaxThreads);
+        Assert.True(result.Statistics.SchedulingPoints >= 200 * 6);
+    }
+
+    [Fact]
+    public void SpawnAndJoinAreSchedulingPoints()
+    {
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 10_000 }, ForkJoinSum);
+        output.WriteLine(result.ToString());
+        Assert.False(result.BugFound);
+        Assert.True(result.Statistics.SpaceExhausted);
+        Assert.Equal(2, result.Statistics.MaxThreads); // parent and the child it spawns
+        Assert.True(result.Statistics.Iterations > 1);
+    }
+
+    [Fact]
+    public void YieldInterleavesUnlockedAccesses()
+    {
+        // A racy increment made visible to the engine by explicit yields is found as a lost update.
+        static void Scenario(SystematicContext ctx)
+        {
+            var counter = 0;
+            for (var i = 0; i < 2; i++)
+            {
+                ctx.Spawn($"racy{i}", () =>
+                {
+                    var seen = counter;
+                    Scheduler.Yield();
+                    counter = seen + 1;
+                });
+            }
+
+            ctx.AtQuiescence("both increments counted", () => counter == 2);
+        }
+
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, TraceDirectory = null }, Scenario);
+        Assert.Equal(BugKind.InvariantViolation, result.Bug?.Kind);
+    }
+
+    [Fact]
+    public void TraceTextRoundTripsAndRejectsBadInput()
+    {
+        var trace = new ScheduleTrace([0, 0, 0, 1, 2, 2], StrategyKind.Pct, 9, 4, "slots/x", BugKind.Deadlock);
+        var text = trace.ToText();
+        Assert.Contains("schedule 0*3 1 2*2", text, StringComparison.Ordinal);
+        var parsed = ScheduleTrace.Parse("# a comment\n" + text);
+        Assert.Equal(trace.Decisions, parsed.Decisions);
+        Assert.Equal((StrategyKind.Pct, 9, 4, "slots/x", (BugKind?)BugKind.Deadlock), (parsed.Strategy, parsed.Seed, parsed.Iteration, parsed.Scenario, parsed.Bug));
+
+        Assert.Throws<FormatException>(() => ScheduleTrace.Parse("veralloc-trace 2\nstrategy dfs\nschedule 0\n"));
+        Assert.Throws<FormatException>(() => ScheduleTrace.Parse("not a trace\n"));
+        Assert.Throws<FormatException>(() => ScheduleTrace.Parse("veralloc-trace 1\nstrategy dfs\ndecisions 3\nschedule 0 1\n"));
+        Assert.Throws<FormatException>(() => ScheduleTrace.Parse("veralloc-trace 1\nstrategy dfs\nschedule 0*0\n"));
+        Assert.Throws<FormatException>(() => ScheduleTrace.Parse("veralloc-trace 1\nstrategy sideways\nschedule 0\n"));
+    }
+
+    [Fact]
+    public void MisuseIsRejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => SystematicTest.Run(new TestOptions { Iterations = 0 }, _ => { }));
+        Assert.Throws<ArgumentException>(() => SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Replay }, _ => { }));
+        Assert.Throws<InvalidOperationException>(() => SystematicTest.Run(new TestOptions(), _ => throw new InvalidOperationException("setup bug")));
+
+        // Re-entering a lock is reported as a bug of the program, not a hang.
+        var reentry = SystematicTest.Run(new TestOptions { TraceDirectory = null }, ctx =>
+        {
+            var gate = ctx.CreateLock("L");
+            ctx.Spawn("twice", () =>
+            {
+                gate.Enter();
+                gate.Enter();
+            });
+        });
+        Assert.Equal(BugKind.UnhandledException, reentry.Bug?.Kind);
+        Assert.Contains("not re-entrant", reentry.Bug!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ControlledCodeOutsideATestIsHarmless()
+    {
+        Assert.False(Scheduler.IsControlled);
+        Scheduler.Yield();
+        Scheduler.Describe("ignored");
+        Assert.Throws<SystematicAssertionException>(() => Scheduler.Assert(false, "still checked"));
+    }
+
+    private static void ForkJoinSum(SystematicContext ctx)
+    {
+        var gate = ctx.CreateLock("sum");
+        var sum = 0;
+        ctx.Spawn("parent", () =>
+        {
+            var child = ctx.Spawn("child", () =>
+            {
+                gate.Enter();
+                sum += 2;
+                gate.Exit();
+            });
+            gate.Enter();
+            sum += 1;
+            gate.Exit();
+            child.Join();
+            Scheduler.Assert(sum == 3, "after the join the child's addition is visible");
+        });
+        ctx.AtQuiescence("sum", () => sum == 3);
+    }
+}

@@ -35,7 +35,10 @@ public sealed class ControlledLock
 
     internal LogicalThread? Owner { get; set; }
 
-    /// <summary>Acquires the lock, blocking the calling logical thread while another holds it; a scheduling point.</summary>
+    /// <summary>
+    /// A scheduling point, then acquires the lock; while another logical thread holds it the caller is blocked
+    /// (not enabled), as a real thread would be.
+    /// </summary>
     /// <exception cref="InvalidOperationException">
     /// The calling logical thread already holds the lock; or code outside the logical threads takes it while a
     /// logical thread holds it.
@@ -63,7 +66,10 @@ public sealed class ControlledLock
         Debug.Assert(Owner == current, "An acquire step leaves the lock with its caller.");
     }
 
-    /// <summary>Releases the lock held by the calling logical thread; a scheduling point.</summary>
+    /// <summary>
+    /// Releases the lock held by the calling logical thread, then reaches a scheduling point: the lock is free
+    /// there, so invariants guarded by it run, and another thread may take it before the caller goes on.
+    /// </summary>
     /// <exception cref="SynchronizationLockException">The calling logical thread does not hold the lock.</exception>
     public void Exit()
     {
@@ -91,7 +97,8 @@ public sealed class ControlledLock
             throw new SynchronizationLockException($"Logical thread '{current.Name}' released lock '{Name}' held by {holder}.");
         }
 
-        Execution.SchedulingPoint(current, PendingKind.Release, this, null);
+        Owner = null;
+        Execution.Released(current, this);
     }
 
     /// <inheritdoc />

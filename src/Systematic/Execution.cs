@@ -234,10 +234,8 @@ internal sealed class Execution
                 lockObject!.Owner = current;
                 Log(current, StepKind.Acquire, lockObject.Name);
                 break;
-            case PendingKind.Release:
-                Debug.Assert(lockObject is not null && lockObject.Owner == current, "A release is scheduled only by the holder.");
-                lockObject!.Owner = null;
-                Log(current, StepKind.Release, lockObject.Name);
+            case PendingKind.AfterRelease:
+                // The release was logged when it happened; going on after it is not a step of its own.
                 break;
             case PendingKind.Join:
                 Debug.Assert(joinTarget is { State: ThreadState.Done }, "A join is chosen only once its target is done.");
@@ -251,6 +249,13 @@ internal sealed class Execution
         current.Pending = PendingKind.None;
         current.PendingLock = null;
         current.PendingJoin = null;
+    }
+
+    /// <summary>Called by <see cref="ControlledLock.Exit"/> after it freed the lock.</summary>
+    public void Released(LogicalThread current, ControlledLock lockObject)
+    {
+        Log(current, StepKind.Release, lockObject.Name);
+        SchedulingPoint(current, PendingKind.AfterRelease, null, null);
     }
 
     private void ThreadEnded(LogicalThread thread)

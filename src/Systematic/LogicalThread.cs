@@ -80,7 +80,9 @@ internal enum PendingKind
     None,
     Start,
     Acquire,
-    Release,
     Join,
     Yield,
+
+    /// <summary>The point right after a release: the lock is free, and another thread may take it before this one goes on.</summary>
+    AfterRelease,
 }

@@ -9,18 +9,21 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
     public static TheoryData<StrategyKind> SearchStrategies => [StrategyKind.Random, StrategyKind.Pct, StrategyKind.Dfs];
 
     /// <summary>
-    /// Thread p runs S1 a1 r1 (start, acquire, release), q runs S2 a2 r2. A schedule is an interleaving of the two
-    /// sequences in which the critical sections do not overlap: either r1 precedes a2 (then S2 may sit in any of the
-    /// 4 gaps before a2: before S1, after S1, after a1, after r1) or r2 precedes a1 (4 more): 8 in all. Counting
-    /// preemptions (switching away from an enabled running thread) for the first group: S2·S1a1r1·a2r2 has 1,
-    /// S1·S2·a1r1·a2r2 has 2, S1a1·S2·r1a2r2 has 1 (q then blocks, so returning to p is free), S1a1r1·S2a2r2 has 0;
-    /// the second group is symmetric. So bound 0 gives 2 schedules, bound 1 gives 6, bound 2 gives all 8.
+    /// Each thread of the tiny program takes three steps: S (start, run to the point before Enter), A (acquire,
+    /// release, stop at the point after the release) and E (go on to the end). The critical section is inside one
+    /// step, so no thread ever blocks and every interleaving of S1 A1 E1 with S2 A2 E2 is a schedule: C(6,3) = 20.
+    /// Counting preemptions (a switch away from a thread that could go on; a switch after a thread ends is free)
+    /// by the number of blocks the interleaving splits into: 2 blocks (XXX YYY, 2 schedules) have 0; 3 blocks
+    /// (X^i YYY X^(3-i), i = 1..2, either thread first: 4) have 1; 4 blocks (X^i Y^j X^(3-i) Y^(3-j): 8) have 2;
+    /// 5 blocks (X Y^j X Y^(3-j) X: 4) have 3; 6 blocks (XYXYXY: 2) have 4. So bounds 0..4 give 2, 6, 14, 18, 20.
     /// </summary>
     [Theory]
     [InlineData(0, 2)]
     [InlineData(1, 6)]
-    [InlineData(2, 8)]
-    [InlineData(null, 8)]
+    [InlineData(2, 14)]
+    [InlineData(3, 18)]
+    [InlineData(4, 20)]
+    [InlineData(null, 20)]
     public void DfsCountsEveryScheduleOfTheTinyProgramExactly(int? bound, int expected)
     {
         var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = bound, Iterations = 100 }, ToyPrograms.TwoThreadsOneLockPair);
@@ -35,9 +38,9 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
     [Fact]
     public void DfsReportsExhaustionEvenWhenTheBudgetEqualsTheSpace()
     {
-        var exact = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 8 }, ToyPrograms.TwoThreadsOneLockPair);
+        var exact = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 20 }, ToyPrograms.TwoThreadsOneLockPair);
         Assert.True(exact.Statistics.SpaceExhausted);
-        var short1 = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 7 }, ToyPrograms.TwoThreadsOneLockPair);
+        var short1 = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 19 }, ToyPrograms.TwoThreadsOneLockPair);
         Assert.False(short1.Statistics.SpaceExhausted);
     }
 
@@ -59,8 +62,8 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
         Assert.False(result.BugFound);
         Assert.True(result.Statistics.SpaceExhausted);
 
-        // Same shape as the tiny program: 2 threads of S a r, so 8 schedules.
-        Assert.Equal(8, result.Statistics.Iterations);
+        // Each thread: start, one critical section (its read and write in one step), end: the tiny program's shape.
+        Assert.Equal(20, result.Statistics.Iterations);
     }
 
     [Theory]
@@ -83,10 +86,10 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
     [Fact]
     public void RandomExploresManyDistinctSchedules()
     {
-        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Random, Iterations = 200, Seed = 5 }, ToyPrograms.TwoThreadsOneLockPair);
-        Assert.Equal(8, result.Statistics.DistinctSchedules); // every one of the 8, with overwhelming probability at seed 5
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Random, Iterations = 500, Seed = 5 }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.Equal(20, result.Statistics.DistinctSchedules); // all 20, with overwhelming probability (and at seed 5)
         Assert.Equal(2, result.Statistics.MaxThreads);
-        Assert.True(result.Statistics.SchedulingPoints >= 200 * 6);
+        Assert.True(result.Statistics.SchedulingPoints >= 500 * 6);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Veralloc.Systematic;
 /// was enabled, the id of the thread that ran. Replaying the decisions reproduces the interleaving exactly.
 /// </summary>
 /// <remarks>
-/// The text form is versioned (docs/design-notes/0023-trace-format.md): a <c>veralloc-trace 1</c> header line,
+/// The text form is versioned (docs/design-notes/0022-trace-format.md): a <c>veralloc-trace 1</c> header line,
 /// <c>key value</c> lines, and a <c>schedule</c> line of thread ids where <c>id*n</c> stands for <c>n</c>
 /// repetitions. Lines starting with <c>#</c> are comments. Points with a single enabled thread are not recorded:
 /// they are forced, so replay recomputes them.

@@ -40,7 +40,7 @@ public static class SystematicTest
         var strategy = CreateStrategy(options);
         var clock = Stopwatch.StartNew();
         var pool = new WorkerPool();
-        using var driverGate = new SemaphoreSlim(0);
+        var driverGate = new SemaphoreSlim(0);
         var decisions = new List<int>();
         var steps = new List<StepRecord>();
         var schedules = new HashSet<ulong>();
@@ -113,9 +113,11 @@ public static class SystematicTest
         }
         finally
         {
+            // After a hang a worker may still wake up and touch the gate and the pool: leave both to the GC.
             if (!hung)
             {
                 pool.Dispose();
+                driverGate.Dispose();
             }
         }
 

@@ -195,3 +195,56 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
         ctx.AtQuiescence("sum", () => sum == 3);
     }
 }
+
+/// <summary>Budgets and hangs: the run stops on time, and uncontrolled blocking is reported instead of hanging the test.</summary>
+public sealed class EngineLimitTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void UncontrolledBlockingIsReportedAsHang()
+    {
+        using var never = new ManualResetEventSlim(false);
+        var options = new TestOptions { IterationTimeout = TimeSpan.FromMilliseconds(300), TraceDirectory = null };
+        var result = SystematicTest.Run(options, ctx => ctx.Spawn("blocker", () => never.Wait()));
+        never.Set(); // let the abandoned worker finish
+
+        var bug = Assert.IsType<BugReport>(result.Bug);
+        Assert.Equal(BugKind.Hang, bug.Kind);
+        Assert.Contains("uncontrolled primitive", bug.Message, StringComparison.Ordinal);
+        Assert.Contains("'blocker'", bug.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TimeoutStopsTheRunWithoutABug()
+    {
+        var result = SystematicTest.Run(new TestOptions { Iterations = int.MaxValue, Timeout = TimeSpan.FromMilliseconds(200) }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.False(result.BugFound);
+        Assert.True(result.Statistics.TimedOut);
+        Assert.True(result.Statistics.Iterations > 0);
+    }
+
+    [Fact]
+    public void PctWithDepthOneNeverChangesPriorities()
+    {
+        // With no change point the highest-priority thread runs until it ends: one schedule per priority order.
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Pct, PctDepth = 1, Iterations = 200 }, ToyPrograms.TwoThreadsOneLockPair);
+        Assert.Equal(2, result.Statistics.DistinctSchedules);
+    }
+
+    [Fact]
+    public void PctFindsADepthTwoBugWithinTheBoundsBudget()
+    {
+        // The lost update needs one ordering constraint (depth 2). With n = 2 threads and k ≈ 10 steps the bound
+        // is at least 1/(n·k) = 1/20 per iteration (once k is learned after the first iteration), so 100
+        // iterations miss with probability at most (19/20)^99 < 0.01. The seeds are fixed, so this is not luck
+        // at test time; the report shows how fast PCT actually was.
+        var iterationsNeeded = new List<int>();
+        for (var seed = 0; seed < 10; seed++)
+        {
+            var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Pct, PctDepth = 2, Seed = seed, Iterations = 100, TraceDirectory = null }, ToyPrograms.LostUpdate());
+            Assert.True(result.BugFound, $"seed {seed}: PCT missed a depth-2 bug in 100 iterations");
+            iterationsNeeded.Add(result.Statistics.Iterations);
+        }
+
+        output.WriteLine($"iterations to find: {string.Join(", ", iterationsNeeded)}");
+    }
+}

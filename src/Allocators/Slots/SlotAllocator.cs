@@ -205,6 +205,10 @@ public sealed partial class SlotAllocator
     /// <param name="affinity">The key to prefer and to record, or null for none.</param>
     /// <param name="slotId">The slot, or -1 when the call returns false.</param>
     /// <returns>False when every slot is Used (nothing changes); not an error.</returns>
+    /// <exception cref="Veralloc.Invariants.InvariantViolationException">
+    /// SLOT-EXCLUSIVE: the pool is corrupted so that the chosen slot is still Used (nothing changes). Never thrown
+    /// while the other invariants hold.
+    /// </exception>
     public bool TryAllocate(SlotAffinity? affinity, out int slotId)
     {
         _lock.Enter();
@@ -227,6 +231,9 @@ public sealed partial class SlotAllocator
     /// <param name="affinity">The key whose affine slot to take.</param>
     /// <param name="slotId">The slot, or -1 when the call returns false.</param>
     /// <returns>False when no warm slot is affine to <paramref name="affinity"/> (nothing changes).</returns>
+    /// <exception cref="Veralloc.Invariants.InvariantViolationException">
+    /// SLOT-EXCLUSIVE: the pool is corrupted so that the chosen slot is still Used (nothing changes).
+    /// </exception>
     public bool TryAllocateAffineAndClear(SlotAffinity affinity, out int slotId)
     {
         _lock.Enter();
@@ -298,7 +305,8 @@ public sealed partial class SlotAllocator
         _lock.Enter();
         try
         {
-            var result = _unusedWarm == 0 ? [] : new int[_unusedWarm];
+            // Clamped so that a corrupted counter cannot make a query throw or over-allocate; CheckInvariants reports it.
+            var result = _unusedWarm <= 0 ? [] : new int[Math.Min(_unusedWarm, _capacity)];
             int slot = _warmHead;
             for (int i = 0; i < result.Length && slot != None; i++)
             {
@@ -468,8 +476,10 @@ public sealed partial class SlotAllocator
             return None;
         }
 
-        int slot = _lastCold++;
+        int slot = _lastCold;
+        RequireNotUsed(slot);
         Debug.Assert(_kind[slot] == SlotKind.UnusedCold, "a slot at or above lastCold is not cold");
+        _lastCold++;
         return slot;
     }
 
@@ -481,6 +491,7 @@ public sealed partial class SlotAllocator
             return None;
         }
 
+        RequireNotUsed(slot);
         if (_affinity[slot] is SlotAffinity key)
         {
             ref var list = ref CollectionsMarshal.GetValueRefOrNullRef(_affineLists, key);
@@ -503,6 +514,7 @@ public sealed partial class SlotAllocator
         // The tail is the most recently freed slot of this key: the most likely to still have its pages resident.
         int slot = list.Tail;
         Debug.Assert(slot != None, "an affine list in the map is empty");
+        RequireNotUsed(slot);
         UnlinkAffine(slot, key, ref list);
         UnlinkWarm(slot);
         return slot;
@@ -525,6 +537,19 @@ public sealed partial class SlotAllocator
         _unusedWarm--;
         _unusedBytesResident -= _bytesResident[slot];
         _bytesResident[slot] = 0;
+    }
+
+    /// <summary>
+    /// SLOT-EXCLUSIVE at the one place it could break: a slot chosen for handing out must not be Used. While
+    /// SLOT-COLD, SLOT-WARM and SLOT-AFFINE hold this never fires; it costs one compare and makes a corrupted (or
+    /// mutated) pool fail where it would hand a slot out twice, before changing anything, rather than later.
+    /// </summary>
+    private void RequireNotUsed(int slot)
+    {
+        if (_kind[slot] == SlotKind.Used)
+        {
+            ThrowExclusiveViolation(slot);
+        }
     }
 
     private void MarkUsed(int slot, SlotAffinity? affinity)
@@ -627,6 +652,12 @@ public sealed partial class SlotAllocator
         NotUsed,
         BytesOverflow,
     }
+
+    [DoesNotReturn]
+    private static void ThrowExclusiveViolation(int slot) =>
+        new Veralloc.Invariants.InvariantViolation(Veralloc.Invariants.SlotInvariantIds.Exclusive,
+            string.Create(CultureInfo.InvariantCulture, $"slot {slot}"),
+            "the slot was chosen for allocation while it is still Used: it would be handed out twice").Throw();
 
     [DoesNotReturn]
     private static void ThrowCapacityOutOfRange(int capacity) =>

@@ -44,8 +44,9 @@ public static class SlotInvariantIds
     public const string Conserve = "SLOT-CONSERVE";
 
     /// <summary>
-    /// No slot id is handed out twice while it is Used. Not a state predicate: exercised by the real-thread
-    /// stress test and the systematic engine, and enforced through <c>Free</c> rejecting a slot that is not Used.
+    /// No slot id is handed out twice while it is Used. A property of runs rather than of one state: checked at
+    /// hand-out time (the chosen slot must not be Used), implied by SLOT-COLD, SLOT-WARM and SLOT-AFFINE, and
+    /// exercised by the real-thread stress test and the systematic engine.
     /// </summary>
     public const string Exclusive = "SLOT-EXCLUSIVE";
 }

@@ -137,6 +137,38 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    public void ExclusiveViolationIsReportedWhenAnAffineTailIsStillUsed()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(1, SlotKind.Used, K1, 0); // the tail of K1's list, marked Used behind the lists' back
+        string before = SlotSnapshot.Take(pool);
+        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(K1, out _));
+        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+        Assert.Equal(before, SlotSnapshot.Take(pool));
+    }
+
+    [Fact]
+    public void ExclusiveViolationIsReportedWhenTheWarmHeadIsStillUsed()
+    {
+        var pool = new SlotAllocator(2, 0);
+        SlotAllocatorExampleTests.Allocate(pool, K1);
+        pool.Free(0, 1);
+        pool.CorruptSlotForTest(0, SlotKind.Used, K1, 0);
+        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(null, out _));
+        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+    }
+
+    [Fact]
+    public void ExclusiveViolationIsReportedWhenTheNextColdSlotIsStillUsed()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(5, SlotKind.Used, null, 0);
+        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(K3, out _));
+        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+        AssertReports(SlotInvariantIds.Cold, pool); // the state check names the underlying damage
+    }
+
+    [Fact]
     public void ConserveViolationIsReportedForAMiscountedUsedCounter()
     {
         var pool = HealthyPool();

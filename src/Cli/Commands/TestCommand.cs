@@ -1,0 +1,237 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Veralloc.Scenarios;
+using Veralloc.Systematic;
+
+namespace Veralloc.Cli.Commands;
+
+/// <summary>
+/// <c>veralloc test</c>: runs the built-in systematic scenarios (or, with <c>--mutants</c>, the mutant gallery, where
+/// finding the bug is the expected outcome), prints the statistics, saves the trace of every bug found, and exits
+/// non-zero on an unexpected outcome (a bug in a correct scenario, or a mutant not found).
+/// </summary>
+public static class TestCommand
+{
+    public static Command Create()
+    {
+        var scenarioOption = new Option<string[]>("--scenario", "-s")
+        {
+            Description = "Scenario names to run (default: all of the selected list). See --list.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var mutantsOption = new Option<bool>("--mutants") { Description = "Run the mutant gallery: each must be found." };
+        var listOption = new Option<bool>("--list") { Description = "List the scenarios and exit." };
+        var strategyOption = new Option<string>("--strategy")
+        {
+            Description = "Exploration strategy: random, pct or dfs.",
+            DefaultValueFactory = _ => "pct",
+        };
+        strategyOption.AcceptOnlyFromAmong("random", "pct", "dfs");
+        var iterationsOption = new Option<int>("--iterations", "-n")
+        {
+            Description = "Most schedules to explore per scenario (DFS stops early when the space is exhausted).",
+            DefaultValueFactory = _ => 1000,
+        };
+        var seedOption = new Option<int>("--seed") { Description = "Seed of the random and PCT strategies.", DefaultValueFactory = _ => 0 };
+        var maxStepsOption = new Option<int>("--max-steps")
+        {
+            Description = "Scheduling points per schedule before it is reported as a possible livelock.",
+            DefaultValueFactory = _ => 10_000,
+        };
+        var boundOption = new Option<int>("--preemption-bound")
+        {
+            Description = "DFS: most preemptions per schedule; -1 for no bound.",
+            DefaultValueFactory = _ => 2,
+        };
+        var depthOption = new Option<int>("--pct-depth")
+        {
+            Description = "PCT: bug depth d (d - 1 priority change points).",
+            DefaultValueFactory = _ => 3,
+        };
+        var traceDirOption = new Option<string>("--trace-dir")
+        {
+            Description = "Where traces of bugs found are written.",
+            DefaultValueFactory = _ => "traces-found",
+        };
+
+        var command = new Command("test", "Systematically test the built-in concurrency scenarios under controlled scheduling.");
+        command.Options.Add(scenarioOption);
+        command.Options.Add(mutantsOption);
+        command.Options.Add(listOption);
+        command.Options.Add(strategyOption);
+        command.Options.Add(iterationsOption);
+        command.Options.Add(seedOption);
+        command.Options.Add(maxStepsOption);
+        command.Options.Add(boundOption);
+        command.Options.Add(depthOption);
+        command.Options.Add(traceDirOption);
+        command.SetAction(parseResult =>
+        {
+            WidenWhenRedirected();
+            var mutants = parseResult.GetValue(mutantsOption);
+            var catalogue = mutants ? ScenarioCatalog.Mutants : ScenarioCatalog.Correct;
+            if (parseResult.GetValue(listOption))
+            {
+                return List();
+            }
+
+            var names = parseResult.GetValue(scenarioOption) ?? [];
+            var selected = new List<SystematicScenario>();
+            foreach (var name in names)
+            {
+                var scenario = ScenarioCatalog.Find(name);
+                if (scenario is null)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name}'.[/] Run 'veralloc test --list'.");
+                    return 2;
+                }
+
+                selected.Add(scenario);
+            }
+
+            if (selected.Count == 0)
+            {
+                selected.AddRange(catalogue);
+            }
+
+            var bound = parseResult.GetValue(boundOption);
+            TestOptions options;
+            try
+            {
+                options = new TestOptions
+                {
+                    Strategy = StrategyNames.Parse(parseResult.GetValue(strategyOption)!),
+                    Iterations = parseResult.GetValue(iterationsOption),
+                    Seed = parseResult.GetValue(seedOption),
+                    MaxSteps = parseResult.GetValue(maxStepsOption),
+                    PreemptionBound = bound < 0 ? null : bound,
+                    PctDepth = parseResult.GetValue(depthOption),
+                    TraceDirectory = parseResult.GetValue(traceDirOption),
+                };
+                options.Validate();
+            }
+            catch (ArgumentException exception)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]{exception.Message}[/]");
+                return 2;
+            }
+
+            return Run(selected, options);
+        });
+        return command;
+    }
+
+    private static int List()
+    {
+        var table = new Table().AddColumn("Scenario").AddColumn("Expects").AddColumn("Description");
+        foreach (var scenario in ScenarioCatalog.Correct.Concat(ScenarioCatalog.Mutants))
+        {
+            table.AddRow(Markup.Escape(scenario.Name), scenario.ExpectsBug ? "bug" : "pass", Markup.Escape(scenario.Description));
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static int Run(IReadOnlyList<SystematicScenario> scenarios, TestOptions baseOptions)
+    {
+        var results = new List<(SystematicScenario Scenario, TestResult Result)>();
+        void RunAll(Func<SystematicScenario, Action<int>?> progressFor)
+        {
+            foreach (var scenario in scenarios)
+            {
+                var options = baseOptions with { ScenarioName = scenario.Name, Progress = progressFor(scenario) };
+                results.Add((scenario, SystematicTest.Run(options, scenario.Build)));
+            }
+        }
+
+        if (AnsiConsole.Profile.Capabilities.Interactive && baseOptions.Iterations >= 2000)
+        {
+            AnsiConsole.Progress().Start(progress =>
+            {
+                var tasks = scenarios.ToDictionary(scenario => scenario.Name, scenario => progress.AddTask(Markup.Escape(scenario.Name), autoStart: false, maxValue: baseOptions.Iterations));
+                RunAll(scenario =>
+                {
+                    var task = tasks[scenario.Name];
+                    task.StartTask();
+                    return done => task.Value = done;
+                });
+                foreach (var task in tasks.Values)
+                {
+                    task.Value = task.MaxValue;
+                }
+            });
+        }
+        else
+        {
+            RunAll(_ => null);
+        }
+
+        var unexpected = 0;
+        var table = new Table()
+            .AddColumn("Scenario").AddColumn("Strategy").AddColumn(new TableColumn("Schedules").RightAligned())
+            .AddColumn(new TableColumn("Distinct").RightAligned()).AddColumn(new TableColumn("Sched. points").RightAligned())
+            .AddColumn(new TableColumn("Max steps").RightAligned()).AddColumn(new TableColumn("Threads").RightAligned())
+            .AddColumn(new TableColumn("Time (s)").RightAligned()).AddColumn(new TableColumn("Schedules/s").RightAligned())
+            .AddColumn("Space").AddColumn("Outcome");
+        foreach (var (scenario, result) in results)
+        {
+            var stats = result.Statistics;
+            var ok = scenario.ExpectsBug == result.BugFound;
+            unexpected += ok ? 0 : 1;
+            var outcome = (result.BugFound, scenario.ExpectsBug) switch
+            {
+                (false, false) => "[green]pass[/]",
+                (true, true) => $"[green]found {result.Bug!.Kind} (expected)[/]",
+                (true, false) => $"[red]BUG {result.Bug!.Kind}[/]",
+                (false, true) => "[red]mutant NOT found[/]",
+            };
+            table.AddRow(
+                Markup.Escape(scenario.Name),
+                StrategyNames.ToName(stats.Strategy),
+                Format(stats.Iterations),
+                Format(stats.DistinctSchedules),
+                Format(stats.SchedulingPoints),
+                Format(stats.MaxStepsPerIteration),
+                Format(stats.MaxThreads),
+                stats.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                stats.SchedulesPerSecond.ToString("F0", CultureInfo.InvariantCulture),
+                stats.SpaceExhausted ? "exhausted" : stats.TimedOut ? "timed out" : "-",
+                outcome);
+        }
+
+        AnsiConsole.Write(table);
+        foreach (var (scenario, result) in results)
+        {
+            if (result.Bug is not { } bug)
+            {
+                continue;
+            }
+
+            if (scenario.ExpectsBug)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]{scenario.Name}:[/] {bug.Kind}: {bug.Message}");
+                AnsiConsole.MarkupLineInterpolated($"[grey]  trace: {bug.TracePath ?? "(not saved)"}  (veralloc replay <trace> prints the interleaving)[/]");
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]Unexpected bug in {scenario.Name}[/]");
+                AnsiConsole.WriteLine(bug.Format(maxSteps: 80));
+            }
+        }
+
+        return unexpected == 0 ? 0 : 1;
+    }
+
+    private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Spectre assumes 80 columns when output is not a terminal; tables of statistics need more.</summary>
+    internal static void WidenWhenRedirected()
+    {
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 200;
+        }
+    }
+}

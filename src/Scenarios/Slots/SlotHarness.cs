@@ -1,0 +1,110 @@
+using Veralloc.Allocators.Concurrency;
+using Veralloc.Allocators.Slots;
+using Veralloc.Systematic;
+
+namespace Veralloc.Scenarios.Slots;
+
+/// <summary>
+/// One iteration's pool behind a controlled lock, plus an ownership table that the logical threads update as they
+/// are handed slots and give them back, and the checks every slot scenario shares.
+/// </summary>
+/// <remarks>
+/// Checks: the pool's own <c>CheckInvariants</c> at every scheduling point where the pool's lock is free; "no slot
+/// owned twice" when a slot is handed out; and at quiescence, conservation: a slot is Used exactly when some thread
+/// owns it, and the empty-slot count is capacity minus the slots owned.
+/// </remarks>
+public sealed class SlotHarness
+{
+    private const int NoOwner = -1;
+
+    private readonly int[] _owner;
+
+    /// <summary>Creates the pool (through <paramref name="createPool"/>) and registers the shared checks.</summary>
+    /// <param name="ctx">The iteration.</param>
+    /// <param name="capacity">The pool's capacity.</param>
+    /// <param name="createPool">Builds the pool on the given lock seam.</param>
+    public SlotHarness(SystematicContext ctx, int capacity, Func<IAllocatorLock, ISlotPool> createPool)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        ArgumentNullException.ThrowIfNull(createPool);
+        Lock = ctx.CreateLock("pool");
+        Pool = createPool(new ControlledAllocatorLock(Lock));
+        _owner = new int[capacity];
+        Array.Fill(_owner, NoOwner);
+        ctx.AddInvariant("pool.CheckInvariants", Pool.CheckInvariants, onlyWhenFree: Lock);
+        ctx.AtQuiescence("conservation: Used exactly when owned", CheckConservation);
+    }
+
+    /// <summary>The controlled lock the pool owns.</summary>
+    public ControlledLock Lock { get; }
+
+    /// <summary>The pool under test.</summary>
+    public ISlotPool Pool { get; }
+
+    /// <summary>The number of slots owned now.</summary>
+    public int OwnedCount => _owner.Count(owner => owner != NoOwner);
+
+    /// <summary>Allocates for <paramref name="thread"/> and records the ownership; null when the pool is full.</summary>
+    public int? Allocate(int thread, SlotAffinity? key)
+    {
+        Scheduler.Describe(key is null ? "alloc" : $"alloc m{key.Value.ModuleId}");
+        return Pool.TryAllocate(key, out var slot) ? Own(thread, slot) : null;
+    }
+
+    /// <summary>Takes an affine slot and clears it for <paramref name="thread"/>; null when none is affine.</summary>
+    public int? AllocateAffineAndClear(int thread, SlotAffinity key)
+    {
+        Scheduler.Describe($"alloc-affine-clear m{key.ModuleId}");
+        return Pool.TryAllocateAffineAndClear(key, out var slot) ? Own(thread, slot) : null;
+    }
+
+    /// <summary>Gives back a slot <paramref name="thread"/> owns.</summary>
+    public void Free(int thread, int slot, long bytesResident)
+    {
+        Scheduler.Describe($"free {slot}");
+        Scheduler.Assert(_owner[slot] == thread, $"thread {thread} frees slot {slot} owned by {_owner[slot]}");
+
+        // Cleared before the call: once Free releases the lock another thread may be handed the slot.
+        _owner[slot] = NoOwner;
+        Pool.Free(slot, bytesResident);
+    }
+
+    /// <summary>Records an ownership taken during setup, before the threads start.</summary>
+    public int SetupAllocate(int thread, SlotAffinity? key)
+    {
+        if (!Pool.TryAllocate(key, out var slot))
+        {
+            throw new InvalidOperationException($"Setup could not allocate a slot for thread {thread}.");
+        }
+
+        return Own(thread, slot);
+    }
+
+    private int Own(int thread, int slot)
+    {
+        Scheduler.Assert(_owner[slot] == NoOwner, $"slot {slot} handed to thread {thread} while thread {_owner[slot]} owns it");
+        _owner[slot] = thread;
+        return slot;
+    }
+
+    private void CheckConservation()
+    {
+        var owned = 0;
+        for (var slot = 0; slot < _owner.Length; slot++)
+        {
+            var used = Pool.GetSlotState(slot).Kind == SlotKind.Used;
+            var isOwned = _owner[slot] != NoOwner;
+            if (used != isOwned)
+            {
+                throw new InvalidOperationException($"slot {slot} is {(used ? "Used" : "not Used")} but {(isOwned ? $"owned by thread {_owner[slot]}" : "owned by nobody")}");
+            }
+
+            owned += isOwned ? 1 : 0;
+        }
+
+        if (Pool.EmptySlotCount != Pool.Capacity - owned)
+        {
+            throw new InvalidOperationException($"EmptySlotCount {Pool.EmptySlotCount} != capacity {Pool.Capacity} - owned {owned}");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text;
+
+namespace Veralloc.Systematic;
+
+/// <summary>What kind of bug ended an iteration.</summary>
+public enum BugKind
+{
+    /// <summary>A logical thread called <see cref="Scheduler.Assert"/> with a false condition.</summary>
+    AssertionFailure,
+
+    /// <summary>A registered invariant threw or returned false at a scheduling point or at quiescence.</summary>
+    InvariantViolation,
+
+    /// <summary>A logical thread ended with an exception.</summary>
+    UnhandledException,
+
+    /// <summary>Some logical thread was still live but every live thread was blocked (on a lock or a join).</summary>
+    Deadlock,
+
+    /// <summary>The iteration took more scheduling points than <see cref="TestOptions.MaxSteps"/> (a possible livelock).</summary>
+    StepBoundExceeded,
+
+    /// <summary>A logical thread ran past <see cref="TestOptions.IterationTimeout"/> without a scheduling point.</summary>
+    Hang,
+
+    /// <summary>A replayed trace named a thread that was not enabled: the program is not deterministic under control.</summary>
+    ReplayDivergence,
+}
+
+/// <summary>What one scheduling step did.</summary>
+public enum StepKind
+{
+    /// <summary>The thread began to run.</summary>
+    Start,
+
+    /// <summary>The thread acquired a controlled lock.</summary>
+    Acquire,
+
+    /// <summary>The thread released a controlled lock.</summary>
+    Release,
+
+    /// <summary>The thread joined a finished thread.</summary>
+    Join,
+
+    /// <summary>The thread passed an explicit <see cref="Scheduler.Yield"/>.</summary>
+    Yield,
+
+    /// <summary>The thread's body returned.</summary>
+    End,
+
+    /// <summary>The thread's body threw.</summary>
+    Fault,
+}
+
+/// <summary>One step of a reported interleaving.</summary>
+/// <param name="Index">The one-based position in the interleaving.</param>
+/// <param name="ThreadId">The logical thread's id (creation order, from 0).</param>
+/// <param name="ThreadName">The logical thread's name.</param>
+/// <param name="Operation">The operation the thread described with <see cref="Scheduler.Describe"/>, or null.</param>
+/// <param name="Kind">What the step did.</param>
+/// <param name="Target">The lock's name, or the joined thread's name, or null.</param>
+public sealed record TraceStep(int Index, int ThreadId, string ThreadName, string? Operation, StepKind Kind, string? Target)
+{
+    /// <summary>Formats the step as one line, for example <c>  7. t1 writer [alloc k1] acquire pool</c>.</summary>
+    public override string ToString()
+    {
+        var operation = Operation is null ? string.Empty : $" [{Operation}]";
+        var target = Target is null ? string.Empty : " " + Target;
+        var verb = Kind.ToString().ToLowerInvariant();
+        return string.Create(CultureInfo.InvariantCulture, $"{Index,5}. t{ThreadId} {ThreadName}{operation} {verb}{target}");
+    }
+}
+
+/// <summary>A bug found by a run: what happened, where, and the trace that replays it.</summary>
+public sealed class BugReport
+{
+    internal BugReport(BugKind kind, string message, string? threadName, Exception? exception, ScheduleTrace trace, IReadOnlyList<TraceStep> steps)
+    {
+        Kind = kind;
+        Message = message;
+        ThreadName = threadName;
+        Exception = exception;
+        Trace = trace;
+        Steps = steps;
+    }
+
+    /// <summary>The kind of bug.</summary>
+    public BugKind Kind { get; }
+
+    /// <summary>A sentence saying what went wrong, with the threads and locks involved.</summary>
+    public string Message { get; }
+
+    /// <summary>The logical thread that failed, or null for deadlocks and quiescence checks.</summary>
+    public string? ThreadName { get; }
+
+    /// <summary>The exception behind the bug, if any.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>The scheduling decisions that replay the failing interleaving.</summary>
+    public ScheduleTrace Trace { get; }
+
+    /// <summary>The failing interleaving as readable steps, oldest first.</summary>
+    public IReadOnlyList<TraceStep> Steps { get; }
+
+    /// <summary>Where the trace was saved, or null when it was not.</summary>
+    public string? TracePath { get; internal set; }
+
+    /// <summary>Formats the bug, the interleaving (its last <paramref name="maxSteps"/> steps) and the trace text.</summary>
+    /// <param name="maxSteps">The most steps to print; older steps are elided.</param>
+    /// <returns>A multi-line report.</returns>
+    public string Format(int maxSteps = 200)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSteps);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Bug found: {Kind}: {Message}\n");
+        if (Exception is not null && Kind is BugKind.UnhandledException or BugKind.InvariantViolation or BugKind.AssertionFailure)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  exception: {Exception.GetType().FullName}: {Exception.Message}\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"  strategy {StrategyNames.ToName(Trace.Strategy)}, seed {Trace.Seed}, iteration {Trace.Iteration}");
+        if (Trace.Scenario is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", scenario {Trace.Scenario}");
+        }
+
+        text.Append('\n');
+        if (TracePath is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  trace saved to {TracePath}\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"Interleaving ({Steps.Count} steps):\n");
+        var first = Math.Max(0, Steps.Count - maxSteps);
+        if (first > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  ... {first} earlier steps elided\n");
+        }
+
+        for (var i = first; i < Steps.Count; i++)
+        {
+            text.Append(Steps[i].ToString()).Append('\n');
+        }
+
+        text.Append("Trace:\n").Append(Trace.ToText());
+        return text.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Format();
+}
+
+/// <summary>Thrown by <see cref="TestResult.ThrowIfBugFound"/>; its message is the full bug report.</summary>
+public sealed class BugFoundException : Exception
+{
+    /// <summary>Creates the exception for <paramref name="report"/>.</summary>
+    /// <param name="report">The bug.</param>
+    public BugFoundException(BugReport report)
+        : base(report?.Format(), report?.Exception)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        Report = report;
+    }
+
+    /// <summary>The bug.</summary>
+    public BugReport Report { get; }
+}
+
+/// <summary>Thrown by <see cref="Scheduler.Assert"/> when its condition is false.</summary>
+public sealed class SystematicAssertionException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What should have held.</param>
+    public SystematicAssertionException(string message)
+        : base(message)
+    {
+    }
+}

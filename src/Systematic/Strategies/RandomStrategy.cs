@@ -1,0 +1,23 @@
+namespace Veralloc.Systematic.Strategies;
+
+/// <summary>Uniform choice among the enabled threads; iteration <c>i</c> uses a seed derived from the run's seed and <c>i</c>.</summary>
+internal sealed class RandomStrategy(int seed) : ISchedulingStrategy
+{
+    private Random _random = new(seed);
+
+    public string? DivergenceReason => null;
+
+    public bool Exhausted => false;
+
+    public bool PrepareIteration(int iteration)
+    {
+        _random = new Random(IterationSeed.Derive(seed, iteration));
+        return true;
+    }
+
+    public int Choose(List<int> enabled, int currentId, int step) => enabled[_random.Next(enabled.Count)];
+
+    public void IterationEnded(int steps)
+    {
+    }
+}

@@ -1,0 +1,94 @@
+namespace Veralloc.Systematic;
+
+/// <summary>Settings of one systematic test run. Every run is reproducible from its strategy and seed.</summary>
+public sealed record TestOptions
+{
+    /// <summary>The most iterations (schedules) to explore; DFS stops earlier when the space is exhausted. Default 1000.</summary>
+    public int Iterations { get; init; } = 1000;
+
+    /// <summary>The exploration strategy. Default <see cref="StrategyKind.Random"/>.</summary>
+    public StrategyKind Strategy { get; init; } = StrategyKind.Random;
+
+    /// <summary>The seed of the random and PCT strategies; iteration <c>i</c> uses a seed derived from it and <c>i</c>.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>
+    /// The most scheduling points one iteration may take before it is reported as
+    /// <see cref="BugKind.StepBoundExceeded"/> (a possible livelock). Default 10,000.
+    /// </summary>
+    public int MaxSteps { get; init; } = 10_000;
+
+    /// <summary>
+    /// DFS only: the most preemptions (switches away from a thread that could have continued) per schedule;
+    /// null explores without a bound. Default 2.
+    /// </summary>
+    public int? PreemptionBound { get; init; } = 2;
+
+    /// <summary>PCT only: the bug depth <c>d</c> targeted; the strategy places <c>d - 1</c> priority change points. Default 3.</summary>
+    public int PctDepth { get; init; } = 3;
+
+    /// <summary>Stops exploring (without a bug) once the run has taken this long; null for no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// How long one iteration may run without reaching its end; a logical thread that blocks on an uncontrolled
+    /// primitive or spins without a scheduling point is reported as <see cref="BugKind.Hang"/>. Default 30 s.
+    /// </summary>
+    public TimeSpan IterationTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The trace to follow when <see cref="Strategy"/> is <see cref="StrategyKind.Replay"/>.</summary>
+    public ScheduleTrace? ReplayTrace { get; init; }
+
+    /// <summary>Where the trace of a bug is saved; null saves nothing. Default <c>traces-found</c> under the current directory.</summary>
+    public string? TraceDirectory { get; init; } = "traces-found";
+
+    /// <summary>A name for the scenario, recorded in traces and reports.</summary>
+    public string? ScenarioName { get; init; }
+
+    /// <summary>When true (default) invariants run at every scheduling point; when false only at quiescence.</summary>
+    public bool CheckInvariantsAtEveryPoint { get; init; } = true;
+
+    /// <summary>Called on the test thread every few iterations with the number of iterations completed so far.</summary>
+    public Action<int>? Progress { get; init; }
+
+    /// <summary>Throws when a setting is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count or bound is not positive, or a timeout is not positive.</exception>
+    /// <exception cref="ArgumentException">Replay is selected without a trace.</exception>
+    public void Validate()
+    {
+        if (Iterations < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Iterations), Iterations, "Iterations must be at least 1.");
+        }
+
+        if (MaxSteps < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxSteps), MaxSteps, "MaxSteps must be at least 1.");
+        }
+
+        if (PreemptionBound is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PreemptionBound), PreemptionBound, "PreemptionBound must be null or non-negative.");
+        }
+
+        if (PctDepth < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PctDepth), PctDepth, "PctDepth must be at least 1.");
+        }
+
+        if (Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), timeout, "Timeout must be positive.");
+        }
+
+        if (IterationTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IterationTimeout), IterationTimeout, "IterationTimeout must be positive.");
+        }
+
+        if (Strategy == StrategyKind.Replay && ReplayTrace is null)
+        {
+            throw new ArgumentException("The replay strategy needs a ReplayTrace.", nameof(ReplayTrace));
+        }
+    }
+}

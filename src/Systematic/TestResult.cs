@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text;
+
+namespace Veralloc.Systematic;
+
+/// <summary>Counters of one run.</summary>
+public sealed record ExplorationStatistics
+{
+    /// <summary>The strategy the run used.</summary>
+    public required StrategyKind Strategy { get; init; }
+
+    /// <summary>The run's seed.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>Iterations (schedules) executed, including one that found a bug.</summary>
+    public required int Iterations { get; init; }
+
+    /// <summary>Distinct schedules among them, by a 64-bit hash of the decision sequence.</summary>
+    public required int DistinctSchedules { get; init; }
+
+    /// <summary>Scheduling points over all iterations.</summary>
+    public required long SchedulingPoints { get; init; }
+
+    /// <summary>The most scheduling points one iteration took.</summary>
+    public required int MaxStepsPerIteration { get; init; }
+
+    /// <summary>The most logical threads one iteration created.</summary>
+    public required int MaxThreads { get; init; }
+
+    /// <summary>Wall-clock time of the run.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>True when DFS enumerated every schedule within the preemption bound (and the step bound).</summary>
+    public required bool SpaceExhausted { get; init; }
+
+    /// <summary>True when the run stopped because <see cref="TestOptions.Timeout"/> expired.</summary>
+    public required bool TimedOut { get; init; }
+
+    /// <summary>Iterations per second of wall-clock time.</summary>
+    public double SchedulesPerSecond => Elapsed > TimeSpan.Zero ? Iterations / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Formats the counters on one line.</summary>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
+}
+
+/// <summary>The outcome of <see cref="SystematicTest.Run"/>: statistics and, if one was found, the bug.</summary>
+public sealed class TestResult
+{
+    internal TestResult(ExplorationStatistics statistics, BugReport? bug)
+    {
+        Statistics = statistics;
+        Bug = bug;
+    }
+
+    /// <summary>The run's counters.</summary>
+    public ExplorationStatistics Statistics { get; }
+
+    /// <summary>The bug found, or null.</summary>
+    public BugReport? Bug { get; }
+
+    /// <summary>True when the run found a bug.</summary>
+    public bool BugFound => Bug is not null;
+
+    /// <summary>Throws when the run found a bug, with the report (interleaving, trace text, trace path) as message.</summary>
+    /// <exception cref="BugFoundException">A bug was found.</exception>
+    public void ThrowIfBugFound()
+    {
+        if (Bug is not null)
+        {
+            throw new BugFoundException(Bug);
+        }
+    }
+
+    /// <summary>Formats the statistics and the bug report, if any.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder(Statistics.ToString()).Append('\n');
+        if (Bug is not null)
+        {
+            text.Append(Bug.Format());
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+
+namespace Veralloc.Allocators.Memory;
+
+/// <summary>
+/// A linear memory over native memory: the whole limit of <c>maxPages</c> pages is reserved up front in
+/// one 64 KiB-aligned block, so <see cref="BasePointer"/> never moves and pointers derived from offsets
+/// stay valid for the memory's lifetime. Growing commits more of the reservation (bookkeeping plus
+/// zeroing the new pages, as WebAssembly does) and fails once the reservation is full.
+/// </summary>
+/// <remarks>
+/// Not thread-safe. Every member throws <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>;
+/// spans and pointers obtained earlier must not be used after disposal.
+/// </remarks>
+public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
+{
+    private readonly int _maxPages;
+    private byte* _base;
+    private int _pageCount;
+
+    /// <summary>Reserves <paramref name="maxPages"/> pages; <paramref name="initialPages"/> of them are present (zeroed) from the start.</summary>
+    /// <param name="maxPages">The reservation in pages: growth beyond it fails. At least 0 and at most <see cref="MaxReservationPages"/>.</param>
+    /// <param name="initialPages">Pages present from the start; at most <paramref name="maxPages"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A page count is out of range.</exception>
+    /// <exception cref="OutOfMemoryException">The process cannot reserve that much native memory.</exception>
+    public NativeLinearMemory(int maxPages, int initialPages = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxPages, MaxReservationPages);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialPages);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(initialPages, maxPages);
+
+        // A zero-page reservation still gets one page so that BasePointer is a real, aligned address.
+        nuint reservationBytes = (nuint)Math.Max(maxPages, 1) * LinearMemory.PageBytes;
+        _base = (byte*)NativeMemory.AlignedAlloc(reservationBytes, LinearMemory.PageBytes);
+        _maxPages = maxPages;
+        NativeMemory.Clear(_base, (nuint)initialPages * LinearMemory.PageBytes);
+        _pageCount = initialPages;
+    }
+
+    /// <summary>Frees the reservation if <see cref="Dispose"/> was never called.</summary>
+    ~NativeLinearMemory() => Release();
+
+    /// <summary>The largest reservation this type accepts, in pages: 4 GiB, the 32-bit WebAssembly limit.</summary>
+    public const int MaxReservationPages = 64 * 1024;
+
+    /// <summary>The reservation in pages: growth beyond it fails.</summary>
+    public int MaxPages
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _maxPages;
+        }
+    }
+
+    /// <summary>The address of offset 0; 64 KiB-aligned and stable until <see cref="Dispose"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public byte* BasePointer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _base;
+        }
+    }
+
+    /// <summary>The address of offset 0 as an integer; see <see cref="BasePointer"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public nint BaseAddress => (nint)BasePointer;
+
+    /// <inheritdoc />
+    public int PageCount
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _pageCount;
+        }
+    }
+
+    /// <inheritdoc />
+    public long SizeBytes => (long)PageCount * LinearMemory.PageBytes;
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public bool TryGrow(int pages, out int previousPageCount)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(pages);
+        if (pages > _maxPages - _pageCount)
+        {
+            previousPageCount = 0;
+            return false;
+        }
+
+        previousPageCount = _pageCount;
+        NativeMemory.Clear(_base + ((long)_pageCount * LinearMemory.PageBytes), (nuint)pages * LinearMemory.PageBytes);
+        _pageCount += pages;
+        return true;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public Span<byte> GetSpan(long offset, int length)
+    {
+        ThrowIfDisposed();
+        CheckRange(offset, length);
+        return new Span<byte>(_base + offset, length);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">The word is misaligned or not inside the memory.</exception>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public long ReadWord(long offset)
+    {
+        ThrowIfDisposed();
+        CheckWord(offset);
+        return BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(_base + offset, LinearMemory.WordBytes));
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentOutOfRangeException">The word is misaligned or not inside the memory.</exception>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public void WriteWord(long offset, long value)
+    {
+        ThrowIfDisposed();
+        CheckWord(offset);
+        BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(_base + offset, LinearMemory.WordBytes), value);
+    }
+
+    /// <summary>Frees the reservation. Idempotent.</summary>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        if (_base != null)
+        {
+            NativeMemory.AlignedFree(_base);
+            _base = null;
+            _pageCount = 0;
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_base == null, this);
+
+    private void CheckWord(long offset)
+    {
+        if ((offset & (LinearMemory.WordBytes - 1)) != 0)
+        {
+            ThrowMisalignedWord(offset);
+        }
+
+        CheckRange(offset, LinearMemory.WordBytes);
+    }
+
+    private void CheckRange(long offset, int length)
+    {
+        long size = (long)_pageCount * LinearMemory.PageBytes;
+        if (offset < 0 || length < 0 || offset > size || length > size - offset)
+        {
+            ThrowOutside(offset, length, size);
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowOutside(long offset, int length, long size) =>
+        throw new ArgumentOutOfRangeException(nameof(offset), offset,
+            $"The range [{offset}, {offset} + {length}) must lie inside the memory [0, {size}).");
+
+    [DoesNotReturn]
+    private static void ThrowMisalignedWord(long offset) =>
+        throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A word offset must be a multiple of {LinearMemory.WordBytes}.");
+}

@@ -1,0 +1,262 @@
+using System.Globalization;
+using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
+
+namespace Veralloc.Allocators.SegregatedFit;
+
+/// <content>The invariant checker: re-derives every summary (bitmaps, counters, offset map) from the records.</content>
+public sealed partial class SegregatedFitAllocator
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// O(records + lists). The checks run in an order where a single corruption is reported under its own id:
+    /// SEG-ALIGNED, SEG-PHYS, SEG-NOFREENBR, SEG-BITMAP, SEG-LISTS, SEG-CONSERVE, SEG-USEDMAP.
+    /// </remarks>
+    public void CheckInvariants()
+    {
+        Invariant.ThrowIfViolated(CheckAligned());
+        Invariant.ThrowIfViolated(CheckPhysical());
+        Invariant.ThrowIfViolated(CheckNoFreeNeighbours());
+        Invariant.ThrowIfViolated(CheckBitmaps());
+        Invariant.ThrowIfViolated(CheckLists());
+        Invariant.ThrowIfViolated(CheckConservation());
+        Invariant.ThrowIfViolated(CheckUsedMap());
+    }
+
+    private InvariantViolation? CheckAligned()
+    {
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            if (_states[handle] == BlockState.Dead)
+            {
+                continue;
+            }
+
+            long offset = _offsets[handle];
+            long size = _sizes[handle];
+            if ((offset & (GranuleBytes - 1)) != 0 || (size & (GranuleBytes - 1)) != 0 || size < GranuleBytes)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Aligned, Block(handle),
+                    $"offset {offset} and size {size} must be multiples of the granule {GranuleBytes}, and the size at least one granule");
+            }
+        }
+
+        return null;
+    }
+
+    private InvariantViolation? CheckPhysical()
+    {
+        int liveRecords = 0;
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            liveRecords += _states[handle] == BlockState.Dead ? 0 : 1;
+        }
+
+        if (liveRecords != _recordHighWater - _deadRecordCount)
+        {
+            return new InvariantViolation(SegregatedFitInvariantIds.Physical, "record table",
+                $"{liveRecords} records are live but {_recordHighWater} were handed out and {_deadRecordCount} are on the reuse stack");
+        }
+
+        for (int i = 0; i < _deadRecordCount; i++)
+        {
+            int dead = _deadRecords[i];
+            if ((uint)dead >= (uint)_recordHighWater || _states[dead] != BlockState.Dead)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Physical, $"reuse stack entry #{i}",
+                    $"record {dead} is on the reuse stack but is not a dead record");
+            }
+        }
+
+        long expectedOffset = 0;
+        int previous = None;
+        int visited = 0;
+        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        {
+            if ((uint)handle >= (uint)_recordHighWater || _states[handle] == BlockState.Dead)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Physical, $"physical link from {Show(previous)}",
+                    $"links to record {handle}, which is not a live record");
+            }
+
+            if (++visited > liveRecords)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Physical, Block(handle),
+                    $"the physical walk passed {liveRecords} blocks, the number of live records: the chain is cyclic");
+            }
+
+            if (_physicalPrev[handle] != previous)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Physical, Block(handle),
+                    $"its physical previous link is {Show(_physicalPrev[handle])} but the walk came from {Show(previous)}");
+            }
+
+            if (_offsets[handle] != expectedOffset || _sizes[handle] > _capacityBytes - expectedOffset)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Physical, Block(handle),
+                    $"blocks must tile [0, {_capacityBytes}): expected offset {expectedOffset} and an end inside the range, found offset {_offsets[handle]} size {_sizes[handle]}");
+            }
+
+            expectedOffset += _sizes[handle];
+            previous = handle;
+        }
+
+        if (expectedOffset != _capacityBytes || previous != _physicalTail || visited != liveRecords)
+        {
+            return new InvariantViolation(SegregatedFitInvariantIds.Physical, "physical chain",
+                $"the walk ended at offset {expectedOffset} (capacity {_capacityBytes}) on record {Show(previous)} (tail {Show(_physicalTail)}) after {visited} of {liveRecords} live records");
+        }
+
+        return null;
+    }
+
+    private InvariantViolation? CheckNoFreeNeighbours()
+    {
+        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        {
+            int next = _physicalNext[handle];
+            if (next != None && _states[handle] == BlockState.Free && _states[next] == BlockState.Free)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.NoFreeNeighbours, Block(handle),
+                    $"it and its physical successor {Block(next)} are both free; freeing must have coalesced them");
+            }
+        }
+
+        return null;
+    }
+
+    private InvariantViolation? CheckBitmaps()
+    {
+        for (int firstLevel = 0; firstLevel < FirstLevelCount; firstLevel++)
+        {
+            uint secondMap = _secondLevelMaps[firstLevel];
+            bool firstBit = (_firstLevelMap & (1UL << firstLevel)) != 0;
+            if (firstBit != (secondMap != 0))
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Bitmap, $"first level {firstLevel}",
+                    $"the first-level bit is {firstBit} but the second-level bitmap is 0x{secondMap:x}");
+            }
+
+            for (int secondLevel = 0; secondLevel < 32; secondLevel++)
+            {
+                bool secondBit = (secondMap & (1u << secondLevel)) != 0;
+                bool nonEmpty = secondLevel < _secondLevelCount && _listHeads[ListIndex(firstLevel, secondLevel)] != None;
+                if (secondBit != nonEmpty)
+                {
+                    return new InvariantViolation(SegregatedFitInvariantIds.Bitmap, ListName(firstLevel, secondLevel),
+                        $"the second-level bit is {secondBit} but the list is {(nonEmpty ? "non-empty" : "empty")}");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private InvariantViolation? CheckLists()
+    {
+        var seen = new bool[_recordHighWater];
+        var members = new List<int>();
+        for (int firstLevel = 0; firstLevel < FirstLevelCount; firstLevel++)
+        {
+            for (int secondLevel = 0; secondLevel < _secondLevelCount; secondLevel++)
+            {
+                int list = ListIndex(firstLevel, secondLevel);
+                string name = ListName(firstLevel, secondLevel);
+                InvariantViolation? links = IndexLinkedListChecks.CheckLinks(
+                    name, _listHeads[list], _listTails[list], _freePrev, _freeNext, members, SegregatedFitInvariantIds.Lists);
+                if (links is not null)
+                {
+                    return links;
+                }
+
+                foreach (int handle in members)
+                {
+                    if ((uint)handle >= (uint)_recordHighWater || _states[handle] != BlockState.Free)
+                    {
+                        return new InvariantViolation(SegregatedFitInvariantIds.Lists, $"{name} element {handle}", "only free blocks belong on a free list");
+                    }
+
+                    if (seen[handle])
+                    {
+                        return new InvariantViolation(SegregatedFitInvariantIds.Lists, $"{name} element {handle}", "the block is on a free list more than once");
+                    }
+
+                    seen[handle] = true;
+                    MapToList(_sizes[handle] >> GranuleShift, out int expectedFirst, out int expectedSecond);
+                    if (expectedFirst != firstLevel || expectedSecond != secondLevel)
+                    {
+                        return new InvariantViolation(SegregatedFitInvariantIds.Lists, $"{name} element {Block(handle)}",
+                            $"its size belongs on {ListName(expectedFirst, expectedSecond)}");
+                    }
+                }
+            }
+        }
+
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            if (_states[handle] == BlockState.Free && !seen[handle])
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Lists, Block(handle), "the block is free but on no free list");
+            }
+        }
+
+        return null;
+    }
+
+    private InvariantViolation? CheckConservation()
+    {
+        long freeBytes = 0;
+        long usedBytes = 0;
+        int freeBlocks = 0;
+        int usedBlocks = 0;
+        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        {
+            if (_states[handle] == BlockState.Free)
+            {
+                freeBytes += _sizes[handle];
+                freeBlocks++;
+            }
+            else
+            {
+                usedBytes += _sizes[handle];
+                usedBlocks++;
+            }
+        }
+
+        return RangeSequenceChecks.Conserved(freeBytes, usedBytes, _capacityBytes, SegregatedFitInvariantIds.Conserve, "range")
+            ?? Invariant.Require(freeBytes == _freeBytes && freeBlocks == _freeBlockCount && usedBlocks == _usedBlockCount,
+                SegregatedFitInvariantIds.Conserve, "counters",
+                () => $"the blocks hold {freeBytes} free bytes in {freeBlocks} free blocks and {usedBlocks} used blocks, but the counters say {_freeBytes} bytes, {_freeBlockCount} free and {_usedBlockCount} used");
+    }
+
+    private InvariantViolation? CheckUsedMap()
+    {
+        if (_usedByOffset.Count != _usedBlockCount)
+        {
+            return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, "offset map",
+                $"it holds {_usedByOffset.Count} entries but {_usedBlockCount} blocks are used");
+        }
+
+        foreach (KeyValuePair<long, int> entry in _usedByOffset)
+        {
+            int handle = entry.Value;
+            if ((uint)handle >= (uint)_recordHighWater || _states[handle] != BlockState.Used || _offsets[handle] != entry.Key)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map entry {entry.Key}",
+                    $"it names record {handle}, which is not a used block at that offset");
+            }
+        }
+
+        return null;
+    }
+
+    private string Block(int handle) =>
+        (uint)handle < (uint)_recordHighWater
+            ? string.Create(CultureInfo.InvariantCulture, $"block {handle} [{_offsets[handle]}, +{_sizes[handle]}) {_states[handle]}")
+            : string.Create(CultureInfo.InvariantCulture, $"block {handle}");
+
+    private static string ListName(int firstLevel, int secondLevel) =>
+        string.Create(CultureInfo.InvariantCulture, $"free list ({firstLevel},{secondLevel})");
+
+    private static string Show(int handle) => handle == None ? "none" : handle.ToString(CultureInfo.InvariantCulture);
+}

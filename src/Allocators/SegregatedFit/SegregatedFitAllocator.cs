@@ -1,0 +1,602 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using Veralloc.Invariants;
+
+namespace Veralloc.Allocators.SegregatedFit;
+
+/// <summary>
+/// A two-level segregated-fit (TLSF-style) offset allocator: it hands out offsets into a range
+/// <c>[0, CapacityBytes)</c> that it never reads or writes, keeping all metadata outside the range in flat
+/// arrays of block records. Allocation and free are O(1): no loop depends on the number of blocks.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Glossary. A <em>block</em> is a maximal range <c>[offset, offset + size)</c> that is either free or one
+/// allocation; the blocks tile the range. A <em>record</em> is a block's metadata, addressed by an integer
+/// <em>handle</em> (an index into the record arrays); records of merged-away blocks are recycled through a
+/// stack. The <em>granule</em> (<see cref="GranuleBytes"/>) is the unit of every offset and size.
+/// </para>
+/// <para>
+/// Index. A free block of <c>u</c> granules is kept on list <c>(fl, sl)</c>: below <c>2^SLI</c> granules,
+/// <c>fl = 0</c> and <c>sl = u</c> (one exact size per list); above, <c>fl = floor(log2 u) - SLI + 1</c> and
+/// <c>sl</c> is the <c>SLI</c> bits of <c>u</c> below its leading bit. A 64-bit first-level bitmap marks the
+/// first levels with a non-empty list, and one 32-bit second-level bitmap per first level marks its non-empty
+/// lists, so a non-empty list at or above a given class is found with two bit scans.
+/// </para>
+/// <para>
+/// Good fit. A request is rounded up to the next list boundary before the search, so that every block on the
+/// list found is large enough and the head can be taken without looking further. The rounding adds less than
+/// <c>1/2^SLI</c> of the request: a request can fail while a free block of size between the request and its
+/// rounded size exists. One O(1) fallback narrows that gap: when the bitmap search finds nothing, the head of the
+/// request's own (unrounded) list is taken if it is large enough.
+/// </para>
+/// <para>
+/// Alignment. Offsets are granule multiples, so alignments up to <see cref="GranuleBytes"/> hold for free. For a
+/// larger alignment <c>a</c> the search asks for <c>size + a - granule</c> bytes; whatever block is found has an
+/// <c>a</c>-aligned position with the rounded size after it, and the bytes before that position (a granule
+/// multiple below <c>a</c>) are split off as a free block of their own. No retry loop is needed.
+/// </para>
+/// <para>
+/// Fragmentation. The found block is always split to exactly the rounded size (every remainder is a granule
+/// multiple, so it is a valid free block), so internal fragmentation is below one granule per allocation
+/// (<c>roundUp(size, 16) - size &lt; 16</c> bytes). Free blocks coalesce immediately with free physical
+/// neighbours, so no two free blocks touch.
+/// </para>
+/// <para>
+/// Free validation. A <see cref="Dictionary{TKey, TValue}"/> maps each used block's offset to its record: it
+/// is how <see cref="Free"/> finds the block (the metadata is outside the range, so there is no header to read)
+/// and it makes every free checked: an offset that does not start a used block, a size that rounds to a
+/// different block size, and an offset that breaks the stated alignment all throw. The dictionary is amortized
+/// O(1) and allocates only when it grows.
+/// </para>
+/// <para>Not thread-safe.</para>
+/// </remarks>
+public sealed partial class SegregatedFitAllocator : IOffsetAllocator
+{
+    /// <summary>The granule: every offset and block size is a multiple of it, and no block is smaller.</summary>
+    public const long GranuleBytes = 16;
+
+    /// <summary>The largest capacity (and so the largest request): 2^62 bytes, so sums of sizes never overflow.</summary>
+    public const long MaxCapacityBytes = 1L << 62;
+
+    /// <summary>The largest accepted alignment: 1 MiB.</summary>
+    public const long MaxAlignmentBytes = 1L << 20;
+
+    private const int GranuleShift = 4;
+    private const int FirstLevelCount = 64;
+    private const int None = IndexLinkedListChecks.None;
+    private const int MaxInitialBlockRecords = 1 << 24;
+
+    private readonly int _secondLevelBits;
+    private readonly int _secondLevelCount;
+
+    // Block records, structure of arrays indexed by handle. Records [0, _recordHighWater) have been handed out;
+    // those on _deadRecords are free for reuse.
+    private long[] _offsets;
+    private long[] _sizes;
+    private BlockState[] _states;
+    private int[] _physicalPrev;
+    private int[] _physicalNext;
+    private int[] _freePrev;
+    private int[] _freeNext;
+    private int[] _deadRecords;
+    private int _deadRecordCount;
+    private int _recordHighWater;
+
+    // The two-level index: list (fl, sl) is at fl * _secondLevelCount + sl.
+    private readonly int[] _listHeads;
+    private readonly int[] _listTails;
+    private readonly uint[] _secondLevelMaps;
+    private ulong _firstLevelMap;
+
+    private readonly Dictionary<long, int> _usedByOffset;
+    private int _physicalHead;
+    private int _physicalTail;
+    private long _capacityBytes;
+    private long _freeBytes;
+    private int _freeBlockCount;
+    private int _usedBlockCount;
+
+    /// <summary>Creates an allocator whose whole range <c>[0, capacityBytes)</c> is one free block.</summary>
+    /// <param name="capacityBytes">A positive multiple of <see cref="GranuleBytes"/>, at most <see cref="MaxCapacityBytes"/>.</param>
+    /// <param name="options">Tuning; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The capacity or an option is out of range.</exception>
+    public SegregatedFitAllocator(long capacityBytes, SegregatedFitOptions? options = null)
+    {
+        options ??= new SegregatedFitOptions();
+        ValidateGrowth(capacityBytes, 0, nameof(capacityBytes));
+        if (options.SecondLevelBits is < SegregatedFitOptions.MinSecondLevelBits or > SegregatedFitOptions.MaxSecondLevelBits)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.SecondLevelBits,
+                $"SecondLevelBits is {options.SecondLevelBits}; it must be between {SegregatedFitOptions.MinSecondLevelBits} and {SegregatedFitOptions.MaxSecondLevelBits}.");
+        }
+
+        if (options.InitialBlockRecords is < 1 or > MaxInitialBlockRecords)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.InitialBlockRecords,
+                $"InitialBlockRecords is {options.InitialBlockRecords}; it must be between 1 and {MaxInitialBlockRecords}.");
+        }
+
+        _secondLevelBits = options.SecondLevelBits;
+        _secondLevelCount = 1 << _secondLevelBits;
+        int records = options.InitialBlockRecords;
+        _offsets = new long[records];
+        _sizes = new long[records];
+        _states = new BlockState[records];
+        _physicalPrev = new int[records];
+        _physicalNext = new int[records];
+        _freePrev = new int[records];
+        _freeNext = new int[records];
+        _deadRecords = new int[records];
+        _listHeads = new int[FirstLevelCount * _secondLevelCount];
+        _listTails = new int[FirstLevelCount * _secondLevelCount];
+        _listHeads.AsSpan().Fill(None);
+        _listTails.AsSpan().Fill(None);
+        _secondLevelMaps = new uint[FirstLevelCount];
+        _usedByOffset = new Dictionary<long, int>(records);
+
+        int whole = NewRecord();
+        _offsets[whole] = 0;
+        _sizes[whole] = capacityBytes;
+        _physicalPrev[whole] = None;
+        _physicalNext[whole] = None;
+        _physicalHead = whole;
+        _physicalTail = whole;
+        _capacityBytes = capacityBytes;
+        InsertFree(whole);
+    }
+
+    private enum BlockState : byte
+    {
+        Dead,
+        Free,
+        Used,
+    }
+
+    /// <summary>The size of the managed range <c>[0, CapacityBytes)</c>.</summary>
+    public long CapacityBytes => _capacityBytes;
+
+    /// <summary>The bytes in free blocks.</summary>
+    public long FreeBytes => _freeBytes;
+
+    /// <summary>The bytes in used blocks (each request rounded up to the granule).</summary>
+    public long UsedBytes => _capacityBytes - _freeBytes;
+
+    /// <summary>The number of free blocks.</summary>
+    public int FreeBlockCount => _freeBlockCount;
+
+    /// <summary>The number of used blocks (live allocations).</summary>
+    public int UsedBlockCount => _usedBlockCount;
+
+    /// <summary>The number of second-level bits (<see cref="SegregatedFitOptions.SecondLevelBits"/>).</summary>
+    public int SecondLevelBits => _secondLevelBits;
+
+    /// <summary>
+    /// The size of the largest free block, exactly (0 when none is free). It finds the highest non-empty list with
+    /// one bit scan and then scans that list, so it costs O(length of the highest list), usually one block; it is
+    /// a query, not part of the allocation path.
+    /// </summary>
+    public long LargestFreeBlock
+    {
+        get
+        {
+            if (_firstLevelMap == 0)
+            {
+                return 0;
+            }
+
+            int firstLevel = 63 - BitOperations.LeadingZeroCount(_firstLevelMap);
+            int secondLevel = 31 - BitOperations.LeadingZeroCount(_secondLevelMaps[firstLevel]);
+            long largest = 0;
+            for (int handle = _listHeads[ListIndex(firstLevel, secondLevel)]; handle != None; handle = _freeNext[handle])
+            {
+                largest = Math.Max(largest, _sizes[handle]);
+            }
+
+            return largest;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// O(1). The block is <c>roundUp(size, GranuleBytes)</c> bytes at an offset that is a multiple of
+    /// <paramref name="alignment"/>. Returns false, changing nothing, when no list at or above the request's
+    /// rounded class is non-empty (see the class remarks for the good-fit and alignment rules).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not in <c>1..MaxCapacityBytes</c>, or
+    /// <paramref name="alignment"/> is not a power of two in <c>1..MaxAlignmentBytes</c>.</exception>
+    public bool TryAllocate(long size, long alignment, out long offset)
+    {
+        ValidateRequest(size, alignment);
+        long needBytes = RoundUpToGranule(size);
+        long searchBytes = alignment > GranuleBytes ? needBytes + alignment - GranuleBytes : needBytes;
+        offset = 0;
+        if (searchBytes > _freeBytes)
+        {
+            return false;
+        }
+
+        int found = FindFreeBlock(searchBytes >> GranuleShift);
+        if (found == None)
+        {
+            return false;
+        }
+
+        Debug.Assert(_sizes[found] >= searchBytes, "a good-fit search returns a block at least as large as the request");
+        RemoveFree(found);
+        long blockOffset = _offsets[found];
+        long alignedOffset = (blockOffset + alignment - 1) & ~(alignment - 1);
+        int used = found;
+        if (alignedOffset != blockOffset)
+        {
+            // The gap before the aligned position keeps the record and stays free; its physical predecessor is
+            // used (free blocks never touch), so it needs no coalescing.
+            used = SplitAfter(found, alignedOffset - blockOffset);
+            InsertFree(found);
+        }
+
+        if (_sizes[used] > needBytes)
+        {
+            int tail = SplitAfter(used, needBytes);
+            InsertFree(tail);
+        }
+
+        Debug.Assert(_sizes[used] == needBytes && _offsets[used] == alignedOffset, "the used block is exactly the rounded request");
+        _states[used] = BlockState.Used;
+        _usedByOffset.Add(alignedOffset, used);
+        _usedBlockCount++;
+        offset = alignedOffset;
+        return true;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// O(1) amortized (one dictionary lookup). Coalesces the block with free physical neighbours. Every error is
+    /// detected: an offset that does not start a used block, a size that rounds to another block size, an offset
+    /// that is not a multiple of <paramref name="alignment"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="alignment"/> breaks the rules of <see cref="TryAllocate"/>.</exception>
+    /// <exception cref="ArgumentException">The offset is not a live allocation, or disagrees with the size or alignment.</exception>
+    public void Free(long offset, long size, long alignment)
+    {
+        ValidateRequest(size, alignment);
+        if (!_usedByOffset.TryGetValue(offset, out int block))
+        {
+            ThrowNotAllocated(offset);
+        }
+
+        long needBytes = RoundUpToGranule(size);
+        if (_sizes[block] != needBytes)
+        {
+            ThrowSizeMismatch(offset, size, needBytes, _sizes[block]);
+        }
+
+        if ((offset & (alignment - 1)) != 0)
+        {
+            ThrowAlignmentMismatch(offset, alignment);
+        }
+
+        _usedByOffset.Remove(offset);
+        _usedBlockCount--;
+        _states[block] = BlockState.Free;
+
+        int previous = _physicalPrev[block];
+        if (previous != None && _states[previous] == BlockState.Free)
+        {
+            RemoveFree(previous);
+            MergeIntoLower(previous, block);
+            block = previous;
+        }
+
+        int next = _physicalNext[block];
+        if (next != None && _states[next] == BlockState.Free)
+        {
+            RemoveFree(next);
+            MergeIntoLower(block, next);
+        }
+
+        InsertFree(block);
+    }
+
+    /// <summary>
+    /// Appends <c>[CapacityBytes, CapacityBytes + bytes)</c> to the managed range as free space, coalescing it
+    /// with the last block if that one is free. O(1).
+    /// </summary>
+    /// <param name="bytes">A positive multiple of <see cref="GranuleBytes"/>; the new capacity must stay at most <see cref="MaxCapacityBytes"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bytes"/> breaks the rule; nothing changes.</exception>
+    public void Grow(long bytes)
+    {
+        ValidateGrowth(bytes, _capacityBytes, nameof(bytes));
+        int last = _physicalTail;
+        if (_states[last] == BlockState.Free)
+        {
+            RemoveFree(last);
+            _sizes[last] += bytes;
+            InsertFree(last);
+        }
+        else
+        {
+            int added = NewRecord();
+            _offsets[added] = _capacityBytes;
+            _sizes[added] = bytes;
+            _physicalPrev[added] = last;
+            _physicalNext[added] = None;
+            _physicalNext[last] = added;
+            _physicalTail = added;
+            InsertFree(added);
+        }
+
+        _capacityBytes += bytes;
+    }
+
+    /// <summary>Appends every free block, in address order, to <paramref name="destination"/>. O(blocks).</summary>
+    /// <param name="destination">Receives the free ranges.</param>
+    public void CopyFreeRanges(List<AddressRange> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        {
+            if (_states[handle] == BlockState.Free)
+            {
+                destination.Add(new AddressRange(_offsets[handle], _sizes[handle]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The number of bytes a request must be able to find in one free block to be sure to succeed: the rounded
+    /// size plus the alignment slack, rounded up to the next list boundary. If some free block is at least this
+    /// large, <see cref="TryAllocate"/> succeeds (the good-fit guarantee).
+    /// </summary>
+    /// <param name="size">The request size (validated as in <see cref="TryAllocate"/>).</param>
+    /// <param name="alignment">The request alignment (validated as in <see cref="TryAllocate"/>).</param>
+    /// <returns>The guaranteed-sufficient block size in bytes.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The request breaks the rules of <see cref="TryAllocate"/>.</exception>
+    public long SufficientFreeBlockBytes(long size, long alignment)
+    {
+        ValidateRequest(size, alignment);
+        long needBytes = RoundUpToGranule(size);
+        long searchBytes = alignment > GranuleBytes ? needBytes + alignment - GranuleBytes : needBytes;
+        return RoundUpToListBoundary(searchBytes >> GranuleShift) << GranuleShift;
+    }
+
+    private int FindFreeBlock(long searchUnits)
+    {
+        long roundedUnits = RoundUpToListBoundary(searchUnits);
+        MapToList(roundedUnits, out int firstLevel, out int secondLevel);
+        if (firstLevel < FirstLevelCount)
+        {
+            uint secondMap = _secondLevelMaps[firstLevel] & (uint.MaxValue << secondLevel);
+            if (secondMap == 0)
+            {
+                ulong firstMap = firstLevel + 1 < FirstLevelCount ? _firstLevelMap & (ulong.MaxValue << (firstLevel + 1)) : 0;
+                if (firstMap != 0)
+                {
+                    firstLevel = BitOperations.TrailingZeroCount(firstMap);
+                    secondMap = _secondLevelMaps[firstLevel];
+                    Debug.Assert(secondMap != 0, "a first-level bit implies a second-level bit");
+                }
+            }
+
+            if (secondMap != 0)
+            {
+                return _listHeads[ListIndex(firstLevel, BitOperations.TrailingZeroCount(secondMap))];
+            }
+        }
+
+        // Nothing at or above the rounded class: the request's own list may still start with a block that fits.
+        MapToList(searchUnits, out firstLevel, out secondLevel);
+        int head = _listHeads[ListIndex(firstLevel, secondLevel)];
+        return head != None && _sizes[head] >= searchUnits << GranuleShift ? head : None;
+    }
+
+    /// <summary>Maps a block of <paramref name="units"/> granules to the list that holds it.</summary>
+    private void MapToList(long units, out int firstLevel, out int secondLevel)
+    {
+        Debug.Assert(units > 0, "blocks are at least one granule");
+        if (units < _secondLevelCount)
+        {
+            firstLevel = 0;
+            secondLevel = (int)units;
+            return;
+        }
+
+        int leadingBit = 63 - BitOperations.LeadingZeroCount((ulong)units);
+        firstLevel = leadingBit - _secondLevelBits + 1;
+        secondLevel = (int)(units >> (leadingBit - _secondLevelBits)) - _secondLevelCount;
+    }
+
+    /// <summary>Rounds <paramref name="units"/> up to the smallest size of a list whose every block is that large.</summary>
+    private long RoundUpToListBoundary(long units)
+    {
+        if (units < _secondLevelCount)
+        {
+            return units;
+        }
+
+        int leadingBit = 63 - BitOperations.LeadingZeroCount((ulong)units);
+        long step = 1L << (leadingBit - _secondLevelBits);
+        return (units + step - 1) & ~(step - 1);
+    }
+
+    private int ListIndex(int firstLevel, int secondLevel) => (firstLevel * _secondLevelCount) + secondLevel;
+
+    private void InsertFree(int handle)
+    {
+        MapToList(_sizes[handle] >> GranuleShift, out int firstLevel, out int secondLevel);
+        int list = ListIndex(firstLevel, secondLevel);
+        int head = _listHeads[list];
+        _freePrev[handle] = None;
+        _freeNext[handle] = head;
+        if (head == None)
+        {
+            _listTails[list] = handle;
+        }
+        else
+        {
+            _freePrev[head] = handle;
+        }
+
+        _listHeads[list] = handle;
+        _secondLevelMaps[firstLevel] |= 1u << secondLevel;
+        _firstLevelMap |= 1UL << firstLevel;
+        _states[handle] = BlockState.Free;
+        _freeBytes += _sizes[handle];
+        _freeBlockCount++;
+    }
+
+    private void RemoveFree(int handle)
+    {
+        Debug.Assert(_states[handle] == BlockState.Free, "only free blocks are on lists");
+        MapToList(_sizes[handle] >> GranuleShift, out int firstLevel, out int secondLevel);
+        int list = ListIndex(firstLevel, secondLevel);
+        int previous = _freePrev[handle];
+        int next = _freeNext[handle];
+        if (previous == None)
+        {
+            _listHeads[list] = next;
+        }
+        else
+        {
+            _freeNext[previous] = next;
+        }
+
+        if (next == None)
+        {
+            _listTails[list] = previous;
+        }
+        else
+        {
+            _freePrev[next] = previous;
+        }
+
+        if (_listHeads[list] == None)
+        {
+            _secondLevelMaps[firstLevel] &= ~(1u << secondLevel);
+            if (_secondLevelMaps[firstLevel] == 0)
+            {
+                _firstLevelMap &= ~(1UL << firstLevel);
+            }
+        }
+
+        _freeBytes -= _sizes[handle];
+        _freeBlockCount--;
+    }
+
+    /// <summary>Splits <paramref name="handle"/> after its first <paramref name="lowerBytes"/>; returns the new upper block's record (state unset).</summary>
+    private int SplitAfter(int handle, long lowerBytes)
+    {
+        Debug.Assert(lowerBytes > 0 && lowerBytes < _sizes[handle], "a split leaves two non-empty blocks");
+        int upper = NewRecord();
+        _offsets[upper] = _offsets[handle] + lowerBytes;
+        _sizes[upper] = _sizes[handle] - lowerBytes;
+        _sizes[handle] = lowerBytes;
+        int next = _physicalNext[handle];
+        _physicalPrev[upper] = handle;
+        _physicalNext[upper] = next;
+        _physicalNext[handle] = upper;
+        if (next == None)
+        {
+            _physicalTail = upper;
+        }
+        else
+        {
+            _physicalPrev[next] = upper;
+        }
+
+        return upper;
+    }
+
+    /// <summary>Absorbs <paramref name="upper"/> into its physical predecessor <paramref name="lower"/> and recycles its record.</summary>
+    private void MergeIntoLower(int lower, int upper)
+    {
+        Debug.Assert(_physicalNext[lower] == upper && _offsets[lower] + _sizes[lower] == _offsets[upper], "only physical neighbours merge");
+        _sizes[lower] += _sizes[upper];
+        int next = _physicalNext[upper];
+        _physicalNext[lower] = next;
+        if (next == None)
+        {
+            _physicalTail = lower;
+        }
+        else
+        {
+            _physicalPrev[next] = lower;
+        }
+
+        _states[upper] = BlockState.Dead;
+        _deadRecords[_deadRecordCount++] = upper;
+    }
+
+    private int NewRecord()
+    {
+        if (_deadRecordCount > 0)
+        {
+            return _deadRecords[--_deadRecordCount];
+        }
+
+        if (_recordHighWater == _offsets.Length)
+        {
+            // Doubling keeps record growth amortized O(1); records are never shrunk.
+            int length = checked(_offsets.Length * 2);
+            Array.Resize(ref _offsets, length);
+            Array.Resize(ref _sizes, length);
+            Array.Resize(ref _states, length);
+            Array.Resize(ref _physicalPrev, length);
+            Array.Resize(ref _physicalNext, length);
+            Array.Resize(ref _freePrev, length);
+            Array.Resize(ref _freeNext, length);
+            Array.Resize(ref _deadRecords, length);
+        }
+
+        return _recordHighWater++;
+    }
+
+    private static long RoundUpToGranule(long size) => (size + GranuleBytes - 1) & ~(GranuleBytes - 1);
+
+    private static void ValidateRequest(long size, long alignment)
+    {
+        if (size <= 0 || size > MaxCapacityBytes)
+        {
+            ThrowBadSize(size);
+        }
+
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0 || alignment > MaxAlignmentBytes)
+        {
+            ThrowBadAlignment(alignment);
+        }
+    }
+
+    private static void ValidateGrowth(long bytes, long currentCapacity, string parameterName)
+    {
+        if (bytes <= 0 || (bytes & (GranuleBytes - 1)) != 0 || bytes > MaxCapacityBytes - currentCapacity)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, bytes,
+                $"{parameterName} is {bytes}; it must be a positive multiple of {GranuleBytes} and keep the capacity (now {currentCapacity}) at most {MaxCapacityBytes}.");
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowBadSize(long size) =>
+        throw new ArgumentOutOfRangeException(nameof(size), size, $"The size is {size}; it must be between 1 and {MaxCapacityBytes}.");
+
+    [DoesNotReturn]
+    private static void ThrowBadAlignment(long alignment) =>
+        throw new ArgumentOutOfRangeException(nameof(alignment), alignment,
+            $"The alignment is {alignment}; it must be a power of two between 1 and {MaxAlignmentBytes}.");
+
+    [DoesNotReturn]
+    private static void ThrowNotAllocated(long offset) =>
+        throw new ArgumentException($"Offset {offset} is not the start of a live allocation (never allocated, or already freed).", nameof(offset));
+
+    [DoesNotReturn]
+    private static void ThrowSizeMismatch(long offset, long size, long needBytes, long blockBytes) =>
+        throw new ArgumentException(
+            $"Size {size} rounds to {needBytes} bytes, but the allocation at offset {offset} holds {blockBytes}: free must pass the size it allocated with.",
+            nameof(size));
+
+    [DoesNotReturn]
+    private static void ThrowAlignmentMismatch(long offset, long alignment) =>
+        throw new ArgumentException(
+            $"Offset {offset} is not a multiple of alignment {alignment}, so it was not allocated with that alignment.", nameof(alignment));
+}

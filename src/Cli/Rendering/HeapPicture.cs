@@ -1,0 +1,42 @@
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using Veralloc.Bench.Reporting;
+using Veralloc.Invariants;
+
+namespace Veralloc.Cli.Rendering;
+
+/// <summary>A grid picture of a heap: one character per slice, coloured by how much of the slice is free.</summary>
+internal static class HeapPicture
+{
+    public const string Legend = "[red]█[/] used  [yellow]▓[/] mostly used  [green]▒[/] mostly free  [grey]·[/] free";
+
+    public static IRenderable Render(string title, long heapBytes, IReadOnlyList<AddressRange> freeBlocks, int columns, int rows)
+    {
+        int cells = columns * rows;
+        double[] free = HeapMap.FreeFractions(heapBytes, freeBlocks, cells);
+        long cellBytes = heapBytes == 0 ? 0 : (heapBytes + cells - 1) / cells;
+        var text = new System.Text.StringBuilder();
+        for (int row = 0; row < rows; row++)
+        {
+            text.Append(Markup.Escape($"{(long)row * columns * cellBytes,12:N0} "));
+            for (int column = 0; column < columns; column++)
+            {
+                text.Append(Glyph(free[(row * columns) + column]));
+            }
+
+            text.Append('\n');
+        }
+
+        text.Append($"[dim]one cell = {cellBytes:N0} bytes;[/] {Legend}");
+        return new Panel(new Markup(text.ToString())) { Header = new PanelHeader(Markup.Escape(title)), Border = BoxBorder.Rounded };
+    }
+
+    private static string Glyph(double freeFraction) => freeFraction switch
+    {
+        double.NaN => " ",
+        0 => "[red]█[/]",
+        < 0.5 => "[yellow]▓[/]",
+        < 1 => "[green]▒[/]",
+        _ => "[grey]·[/]",
+    };
+}

@@ -2,6 +2,12 @@
 using System.CommandLine;
 using Veralloc.Cli.Commands;
 
+// Redirected output (CI logs, files) would otherwise be laid out for 80 columns, which folds the result tables.
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Profile.Width = 160;
+}
+
 var root = new RootCommand("veralloc: verified allocators — heap pictures, trace replay and benchmarks.");
 root.Subcommands.Add(HeapCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -6,6 +6,9 @@ namespace Veralloc.Allocators.FreeList;
 /// <summary>The executable invariants of the free list (spec/freelist.md, FL-*).</summary>
 public sealed partial class FreeListAllocator
 {
+    /// <summary>The checked-mode side table (null in unchecked mode); exposed so tests can corrupt it.</summary>
+    internal Dictionary<long, LiveAllocation>? LiveTable => _live;
+
     /// <summary>
     /// Walks the in-memory list (at most HeapBytes / NODE nodes) and checks, in this order: every link
     /// stays inside the heap and is NODE-aligned (FL-BOUNDS, FL-ALIGNED), the walk ends (FL-ACYCLIC),
@@ -90,6 +93,17 @@ public sealed partial class FreeListAllocator
         }
 
         return null;
+    }
+
+    private long SumLiveTable()
+    {
+        long total = 0;
+        foreach (LiveAllocation allocation in _live!.Values)
+        {
+            total += allocation.RoundedSize;
+        }
+
+        return total;
     }
 
     private void CheckLiveTable(ReadOnlySpan<AddressRange> freeBlocks, long heapBytes, long listedFreeBytes)

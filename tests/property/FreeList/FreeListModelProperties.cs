@@ -1,0 +1,358 @@
+using System.Globalization;
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.FSharp.Core;
+using Veralloc.Allocators.FreeList;
+using Veralloc.Allocators.Memory;
+using Veralloc.Invariants;
+using Veralloc.Tests.Property.Models;
+using Xunit.Abstractions;
+
+namespace Veralloc.Tests.Property.FreeList;
+
+/// <summary>
+/// Model-based properties: random command sequences run against <see cref="FreeListAllocator"/> and
+/// <see cref="FreeListModel"/> side by side. After every step: CheckInvariants, the model's free list,
+/// offset and page count equal the allocator's, free + live = heap, and every live allocation still
+/// holds the byte pattern written when it was allocated. At the end everything is freed and the list
+/// must be one block covering the heap.
+/// </summary>
+/// <remarks>
+/// Not covered here: corrupted memory (FreeListCorruptionTests), bad arguments (FreeListBadInputTests).
+/// A failure message carries FsCheck's replay seed and the shrunk command list; commands name live
+/// allocations by an index resolved modulo the live count at run time, so every shrink is valid.
+/// </remarks>
+public sealed class FreeListModelProperties
+{
+    private const long Page = LinearMemory.PageBytes;
+
+    private readonly ITestOutputHelper _output;
+
+    public FreeListModelProperties(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public void AllocatorMatchesTheModelAfterEveryStep()
+    {
+        var totals = new Totals();
+        Check(FreeListScenarios.Scenario(withFault: false), maxTest: 400, totals);
+        _output.WriteLine(totals.ToString());
+
+        // Guard against a generator that silently stopped exercising the interesting paths.
+        Assert.True(totals.Steps >= 5000, $"only {totals.Steps} steps ran");
+        Assert.True(totals.Growths >= 200, $"only {totals.Growths} growths");
+        Assert.True(totals.OutOfMemory >= 10, $"only {totals.OutOfMemory} out-of-memory results");
+    }
+
+    [Fact]
+    public void AGrowthFailureAtAnyStepReturnsFalseAndChangesNothing()
+    {
+        var totals = new Totals();
+        Check(FreeListScenarios.Scenario(withFault: true), maxTest: 400, totals);
+        _output.WriteLine(totals.ToString());
+        Assert.True(totals.InjectedFailures >= 100, $"only {totals.InjectedFailures} injected growth failures were hit");
+    }
+
+    private sealed class Totals
+    {
+        public long Steps { get; set; }
+
+        public long Growths { get; set; }
+
+        public long OutOfMemory { get; set; }
+
+        public long InjectedFailures { get; set; }
+
+        public override string ToString() =>
+            $"{Steps} steps, {Growths} growth attempts, {OutOfMemory} failed allocations, {InjectedFailures} injected growth failures";
+    }
+
+    private static void Check(Arbitrary<Scenario> scenarios, int maxTest, Totals totals)
+    {
+        FsCheck.Property property = Prop.ForAll(scenarios, (Scenario scenario) => Run(scenario, totals));
+        Config config = Config.QuickThrowOnFailure.WithMaxTest(maxTest).WithQuietOnSuccess(true);
+
+        // To replay a failure, set VERALLOC_FSCHECK_REPLAY to the two numbers FsCheck printed after
+        // "Falsifiable, after N tests (M shrinks)", e.g. "18148511938070979828,10399230290719640933".
+        string? replay = Environment.GetEnvironmentVariable("VERALLOC_FSCHECK_REPLAY");
+        if (!string.IsNullOrWhiteSpace(replay))
+        {
+            string[] parts = replay.Trim('(', ')', ' ').Split(',');
+            var rnd = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
+            config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(rnd, FSharpOption<int>.None)));
+        }
+
+        try
+        {
+            FsCheck.Check.One(config, property);
+        }
+        catch (Exception failure)
+        {
+            // FsCheck's message holds the replay seed and the shrunk scenario; keep it at the top of the report.
+            throw new Xunit.Sdk.XunitException("Free-list model property failed; replay with the seed below.\n" + failure.Message);
+        }
+    }
+
+    private static void Run(Scenario scenario, Totals totals)
+    {
+        var slab = new SlabLinearMemory(scenario.MaxPages);
+        using var native = scenario.Native ? new NativeLinearMemory(scenario.MaxPages) : null;
+        var memory = new FaultInjectingMemory(native is null ? slab : native);
+        if (scenario.FailingGrowthAttempt >= 0)
+        {
+            long failing = scenario.FailingGrowthAttempt;
+            memory.FailWhen((attempt, _) => attempt == failing);
+        }
+
+        var allocator = new FreeListAllocator(memory, new FreeListOptions { CheckedMode = scenario.CheckedMode });
+        var model = new FreeListModel(scenario.MaxPages, scenario.FailingGrowthAttempt);
+        var live = new List<Allocation>();
+        int injectedFailuresSeen = 0;
+
+        for (int step = 0; step < scenario.Commands.Length; step++)
+        {
+            Command command = scenario.Commands[step];
+            string where = $"step {step} ({command})";
+            switch (command)
+            {
+                case Command.Allocate(long size, long alignment):
+                {
+                    Snapshot before = Snapshot.Of(allocator);
+                    long failuresBefore = memory.InjectedFailures;
+                    bool ok = allocator.TryAllocate(size, alignment, out long offset);
+                    totals.OutOfMemory += ok ? 0 : 1;
+                    long? expected = model.Allocate(size, alignment);
+                    Require(ok == expected.HasValue, where, $"allocator returned {ok}, model expected {(expected.HasValue ? $"offset {expected}" : "failure")}");
+                    if (ok)
+                    {
+                        Require(offset == expected!.Value, where, $"offset {offset}, model expected {expected}");
+                        Require(offset % Math.Max(alignment, FreeListAllocator.NodeBytes) == 0, where, $"offset {offset} breaks alignment {alignment}");
+                        var allocation = new Allocation(offset, size, alignment, (byte)((step % 251) + 1));
+                        allocation.Fill(memory);
+                        live.Add(allocation);
+                    }
+                    else
+                    {
+                        injectedFailuresSeen += (int)(memory.InjectedFailures - failuresBefore);
+                        Require(Snapshot.Of(allocator).Equals(before), where, $"a failed allocation changed the state: {before} became {Snapshot.Of(allocator)}");
+                    }
+
+                    break;
+                }
+
+                case Command.Free(int index):
+                {
+                    if (live.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    Allocation victim = live[index % live.Count];
+                    live.Remove(victim);
+                    victim.Verify(memory, where);
+                    allocator.Free(victim.Offset, victim.Size, victim.Alignment);
+                    model.Free(victim.Offset);
+                    break;
+                }
+            }
+
+            AfterStep(allocator, model, memory, live, where);
+            totals.Steps++;
+        }
+
+        totals.Growths += memory.GrowthAttempts;
+        totals.InjectedFailures += memory.InjectedFailures;
+
+        Require(memory.GrowthAttempts == model.GrowthAttempts, "end", $"growth attempts {memory.GrowthAttempts}, model {model.GrowthAttempts}");
+        Require(injectedFailuresSeen == memory.InjectedFailures, "end", "an injected growth failure did not surface as a failed allocation");
+        foreach (Allocation allocation in live)
+        {
+            allocation.Verify(memory, "end");
+            allocator.Free(allocation.Offset, allocation.Size, allocation.Alignment);
+            model.Free(allocation.Offset);
+            CheckInvariants(allocator, "end");
+        }
+
+        IReadOnlyList<AddressRange> blocks = allocator.GetFreeBlocks();
+        AddressRange[] expectedBlocks = allocator.HeapBytes == 0 ? [] : [new AddressRange(0, allocator.HeapBytes)];
+        Require(blocks.SequenceEqual(expectedBlocks), "end", $"after freeing everything the list is {Show(blocks)}, expected {Show(expectedBlocks)}");
+        Require(allocator.LiveBytes == 0, "end", $"live bytes {allocator.LiveBytes} after freeing everything");
+    }
+
+    private static void AfterStep(FreeListAllocator allocator, FreeListModel model, ILinearMemory memory, List<Allocation> live, string where)
+    {
+        CheckInvariants(allocator, where);
+        IReadOnlyList<AddressRange> blocks = allocator.GetFreeBlocks();
+        Require(blocks.SequenceEqual(model.FreeList), where, $"free list {Show(blocks)}, model {Show(model.FreeList)}");
+        Require(allocator.PageCount == model.Pages, where, $"{allocator.PageCount} pages, model {model.Pages}");
+        Require(allocator.FreeBytes == model.FreeBytes, where, $"free bytes {allocator.FreeBytes}, model {model.FreeBytes}");
+        long liveBytes = live.Sum(a => FreeListModel.Full(a.Size));
+        Require(allocator.FreeBytes + liveBytes == allocator.HeapBytes, where, $"free {allocator.FreeBytes} + live {liveBytes} != heap {allocator.HeapBytes}");
+        Require(allocator.LiveBytes == liveBytes, where, $"LiveBytes {allocator.LiveBytes}, expected {liveBytes}");
+        foreach (Allocation allocation in live)
+        {
+            allocation.Verify(memory, where);
+        }
+    }
+
+    private static void CheckInvariants(FreeListAllocator allocator, string where)
+    {
+        try
+        {
+            allocator.CheckInvariants();
+        }
+        catch (InvariantViolationException violation)
+        {
+            throw new InvalidOperationException($"{where}: {violation.Message}", violation);
+        }
+    }
+
+    private static void Require(bool condition, string where, string detail)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"{where}: {detail}");
+        }
+    }
+
+    private static string Show(IEnumerable<AddressRange> blocks) => "[" + string.Join(", ", blocks.Select(b => $"{{{b.Start}, {b.Size}}}")) + "]";
+
+    private sealed record Allocation(long Offset, long Size, long Alignment, byte Pattern)
+    {
+        public void Fill(ILinearMemory memory) => memory.GetSpan(Offset, checked((int)Size)).Fill(Pattern);
+
+        public void Verify(ILinearMemory memory, string where)
+        {
+            int bad = memory.GetSpan(Offset, checked((int)Size)).IndexOfAnyExcept(Pattern);
+            Require(bad < 0, where, $"allocation at {Offset} (size {Size}) lost its pattern 0x{Pattern:x2} at byte {bad}");
+        }
+    }
+
+    private readonly record struct Snapshot(string FreeList, int Pages, long FreeBytes, long LiveBytes)
+    {
+        public static Snapshot Of(FreeListAllocator allocator) =>
+            new(Show(allocator.GetFreeBlocks()), allocator.PageCount, allocator.FreeBytes, allocator.LiveBytes);
+    }
+}
+
+/// <summary>One command of a generated scenario.</summary>
+public abstract record Command
+{
+    private Command()
+    {
+    }
+
+    /// <summary>TryAllocate(Size, Alignment).</summary>
+    public sealed record Allocate(long Size, long Alignment) : Command
+    {
+        public override string ToString() => $"Allocate({Size}, {Alignment})";
+    }
+
+    /// <summary>Free the live allocation number Index modulo the live count (nothing when none is live).</summary>
+    public sealed record Free(int Index) : Command
+    {
+        public override string ToString() => $"Free(#{Index})";
+    }
+}
+
+/// <summary>A generated test case: the heap limit, the backing, the mode, an optional growth fault, the commands.</summary>
+public sealed record Scenario(int MaxPages, bool Native, bool CheckedMode, long FailingGrowthAttempt, Command[] Commands)
+{
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append($"Scenario(maxPages {MaxPages}, {(Native ? "native" : "slab")}, {(CheckedMode ? "checked" : "unchecked")}, failing growth attempt {FailingGrowthAttempt}, {Commands.Length} commands: ");
+        text.AppendJoin("; ", Commands.Select(c => c.ToString()));
+        return text.Append(')').ToString();
+    }
+}
+
+/// <summary>Generators and shrinkers for <see cref="Scenario"/>.</summary>
+internal static class FreeListScenarios
+{
+    private const int Page = LinearMemory.PageBytes;
+
+    private static readonly Gen<long> s_smallAlignment = Gen.Elements(1L, 2L, 4L, 8L, 16L, 32L, 64L);
+    private static readonly Gen<long> s_largeAlignment = Gen.Elements(1L, 16L, 128L, 1024L, 4096L, 16384L, 32768L);
+
+    private static readonly Gen<Command> s_allocate = Gen.Frequency(
+        (85, from size in Gen.Choose(1, 100) from alignment in s_smallAlignment select (Command)new Command.Allocate(size, alignment)),
+        (10, from size in Gen.Choose(1, 3 * Page) from alignment in s_largeAlignment select (Command)new Command.Allocate(size, alignment)),
+        (5, from size in Gen.Elements(16L, Page - 16L, Page, Page + 1L, 2L * Page) from alignment in s_largeAlignment select (Command)new Command.Allocate(size, alignment)));
+
+    private static readonly Gen<Command> s_free = Gen.Choose(0, 1000).Select(index => (Command)new Command.Free(index));
+
+    private static readonly Gen<Command> s_command = Gen.Frequency((55, s_allocate), (45, s_free));
+
+    public static Arbitrary<Scenario> Scenario(bool withFault)
+    {
+        Gen<Scenario> scenarios =
+            from maxPages in Gen.Frequency((1, Gen.Choose(0, 3)), (4, Gen.Choose(4, 48)))
+            from native in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+            from checkedMode in Gen.Elements(false, true)
+            from failing in withFault ? Gen.Frequency((3, Gen.Choose(0, 2)), (1, Gen.Choose(3, 12))).Select(a => (long)a) : Gen.Constant(-1L)
+            from length in Gen.Choose(0, 150)
+            from commands in s_command.ArrayOf(length)
+            select new Scenario(maxPages, native, checkedMode, failing, commands);
+        return Arb.From(scenarios, Shrink);
+    }
+
+    /// <summary>Shorter command lists first (dropping halves, quarters, ... single commands), then simpler commands.</summary>
+    private static IEnumerable<Scenario> Shrink(Scenario scenario)
+    {
+        Command[] commands = scenario.Commands;
+        for (int chunk = commands.Length / 2; chunk >= 1; chunk /= 2)
+        {
+            for (int start = 0; start + chunk <= commands.Length; start += chunk)
+            {
+                yield return scenario with { Commands = [.. commands[..start], .. commands[(start + chunk)..]] };
+            }
+        }
+
+        for (int i = 0; i < commands.Length; i++)
+        {
+            foreach (Command simpler in ShrinkCommand(commands[i]))
+            {
+                Command[] copy = (Command[])commands.Clone();
+                copy[i] = simpler;
+                yield return scenario with { Commands = copy };
+            }
+        }
+
+        if (scenario.Native)
+        {
+            yield return scenario with { Native = false };
+        }
+
+        if (scenario.CheckedMode)
+        {
+            yield return scenario with { CheckedMode = false };
+        }
+    }
+
+    private static IEnumerable<Command> ShrinkCommand(Command command)
+    {
+        switch (command)
+        {
+            case Command.Allocate(long size, long alignment):
+                if (size > 1)
+                {
+                    yield return new Command.Allocate(1, alignment);
+                    yield return new Command.Allocate(size / 2, alignment);
+                    yield return new Command.Allocate(size - 1, alignment);
+                }
+
+                if (alignment > 1)
+                {
+                    yield return new Command.Allocate(size, 1);
+                    yield return new Command.Allocate(size, alignment / 2);
+                }
+
+                break;
+            case Command.Free(int index) when index > 0:
+                yield return new Command.Free(0);
+                yield return new Command.Free(index / 2);
+                break;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+using Veralloc.Allocators.FreeList;
+using Veralloc.Allocators.Memory;
+using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
+
+namespace Veralloc.Tests.Unit.FreeList;
+
+/// <summary>
+/// For every FL-* id: corrupt the list in memory (or the checked-mode side table) so that exactly that
+/// invariant breaks first, and check that <see cref="FreeListAllocator.CheckInvariants"/> names it.
+/// </summary>
+public sealed class FreeListCorruptionTests
+{
+    private const long Page = LinearMemory.PageBytes;
+    private const long Next = 0;
+    private const long Size = 8;
+
+    // Layout after setup (one page, P = PAGE): live 16-byte blocks at P-16, P-48, P-80, P-96;
+    // free list: Top [P-32, P-16), Mid [P-64, P-48), Low [0, P-96).
+    private const long Top = Page - 32;
+    private const long Mid = Page - 64;
+    private const long Low = 0;
+
+    private static FreeListAllocator Setup(bool checkedMode = false)
+    {
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { CheckedMode = checkedMode });
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.True(allocator.TryAllocate(16, 1, out long offset));
+            Assert.Equal(Page - (16 * (i + 1)), offset);
+        }
+
+        allocator.Free(Top, 16, 1);
+        allocator.Free(Mid, 16, 1);
+        Assert.Equal([new AddressRange(Top, 16), new AddressRange(Mid, 16), new AddressRange(Low, Page - 96)], allocator.GetFreeBlocks());
+        allocator.CheckInvariants();
+        return allocator;
+    }
+
+    private static void AssertViolation(FreeListAllocator allocator, string expectedId)
+    {
+        InvariantViolationException thrown = Assert.Throws<InvariantViolationException>(allocator.CheckInvariants);
+        Assert.Equal(expectedId, thrown.InvariantId);
+        Assert.StartsWith(expectedId, thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SortedViolationIsReported()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Top + Next, Low);
+        allocator.Memory.WriteWord(Low + Next, Mid);
+        allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
+        AssertViolation(allocator, FreeListInvariantIds.Sorted);
+    }
+
+    [Fact]
+    public void NonAdjacentViolationIsReportedForTouchingNodes()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Size, 32);
+        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent);
+    }
+
+    [Fact]
+    public void NonAdjacentViolationIsReportedForOverlappingNodes()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Size, Page - 48);
+        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReportedForAMisalignedLink()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Next, Low + 8);
+        AssertViolation(allocator, FreeListInvariantIds.Aligned);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReportedForASizeThatIsNotAMultipleOfNode()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Size, Page - 96 - 8);
+        AssertViolation(allocator, FreeListInvariantIds.Aligned);
+    }
+
+    [Theory]
+    [InlineData(Page)]
+    [InlineData(Page - 8)]
+    [InlineData(Page + 4096)]
+    [InlineData(-32)]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    public void BoundsViolationIsReportedForALinkOutsideTheHeap(long target)
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Top + Next, target);
+        AssertViolation(allocator, FreeListInvariantIds.Bounds);
+    }
+
+    [Theory]
+    [InlineData(48)]
+    [InlineData(Page)]
+    [InlineData(long.MaxValue - 15)]
+    public void BoundsViolationIsReportedForANodePastTheHeapEnd(long topSize)
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Top + Size, topSize);
+        AssertViolation(allocator, FreeListInvariantIds.Bounds);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-16)]
+    [InlineData(long.MinValue)]
+    public void MinimumSizeViolationIsReported(long midSize)
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Size, midSize);
+        AssertViolation(allocator, FreeListInvariantIds.MinimumSize);
+    }
+
+    [Fact]
+    public void ConservedViolationIsReportedWhenTheNodesLoseBytes()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Size, Page - 96 - 16);
+        AssertViolation(allocator, FreeListInvariantIds.Conserved);
+    }
+
+    [Fact]
+    public void ConservedViolationIsReportedWhenTheLiveTableLosesAnEntry()
+    {
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        Assert.True(allocator.LiveTable!.Remove(Page - 16));
+        AssertViolation(allocator, FreeListInvariantIds.Conserved);
+        Assert.Equal(FreeListInvariantIds.Conserved, Assert.Throws<InvariantViolationException>(() => allocator.LiveBytes).InvariantId);
+    }
+
+    [Theory]
+    [InlineData(Low)]
+    [InlineData(Mid)]
+    [InlineData(Top)]
+    public void AcyclicViolationIsReportedForACycle(long lastNext)
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Next, lastNext);
+        AssertViolation(allocator, FreeListInvariantIds.Acyclic);
+        Assert.Equal(FreeListInvariantIds.Acyclic, Assert.Throws<InvariantViolationException>(allocator.GetFreeBlocks).InvariantId);
+    }
+
+    [Fact]
+    public void LiveViolationIsReportedForALiveEntryOverlappingAFreeNode()
+    {
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
+        Assert.True(table.Remove(Page - 48, out LiveAllocation moved));
+        table.Add(Mid, moved);
+        AssertViolation(allocator, FreeListInvariantIds.Live);
+    }
+
+    [Fact]
+    public void LiveViolationIsReportedForOverlappingLiveEntries()
+    {
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
+        // [P-96, P-64) swallows the live block at P-80; the entry at P-16 shrinks to keep the byte count.
+        table[Page - 96] = table[Page - 96] with { RoundedSize = 32 };
+        table[Page - 16] = table[Page - 16] with { RoundedSize = 0 };
+        AssertViolation(allocator, FreeListInvariantIds.Live);
+    }
+
+    [Fact]
+    public void LiveViolationIsReportedForAMisalignedLiveEntry()
+    {
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
+        table[Page - 48] = table[Page - 48] with { Alignment = 32 };
+        AssertViolation(allocator, FreeListInvariantIds.Live);
+    }
+
+    [Fact]
+    public void RandomCorruptionIsReportedOrHarmlessButNeverThrowsAnythingElse()
+    {
+        var random = new Random(20261123);
+        long[] interesting = [0, 8, 16, -1, -16, Page, Page - 16, Page - 96, Page - 64, Page - 32, long.MaxValue, long.MinValue, 1L << 40];
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            FreeListAllocator allocator = Setup();
+            int writes = random.Next(1, 4);
+            for (int w = 0; w < writes; w++)
+            {
+                long node = new[] { Top, Mid, Low }[random.Next(3)];
+                long word = random.Next(2) == 0 ? Next : Size;
+                long value = random.Next(2) == 0 ? interesting[random.Next(interesting.Length)] : random.NextInt64(-Page, 2 * Page) & ~7L;
+                allocator.Memory.WriteWord(node + word, value);
+            }
+
+            try
+            {
+                allocator.CheckInvariants();
+            }
+            catch (InvariantViolationException violation)
+            {
+                Assert.StartsWith("FL-", violation.InvariantId, StringComparison.Ordinal);
+            }
+        }
+    }
+}

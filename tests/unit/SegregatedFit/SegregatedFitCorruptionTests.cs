@@ -1,0 +1,126 @@
+using Veralloc.Allocators.SegregatedFit;
+using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
+
+namespace Veralloc.Tests.Unit.SegregatedFit;
+
+/// <summary>For every SEG-* id: break exactly that invariant and assert CheckInvariants reports exactly that id.</summary>
+public sealed class SegregatedFitCorruptionTests
+{
+    [Fact]
+    public void AlignedViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
+        int last = allocator.HandleAtForTest(LastFreeOffset(allocator));
+        allocator.SetSizeForTest(last, 8);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Aligned);
+    }
+
+    [Fact]
+    public void PhysicalViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        allocator.SetPhysicalPrevForTest(allocator.HandleAtForTest(used[2]), allocator.HandleAtForTest(used[0]));
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Physical);
+    }
+
+    [Fact]
+    public void PhysicalViolationIsReportedWhenTheBlocksDoNotTileTheRange()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        int first = allocator.HandleAtForTest(used[0]);
+        allocator.SetSizeForTest(first, 32);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Physical);
+    }
+
+    [Fact]
+    public void NoFreeNeighboursViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        allocator.MarkFreeWithoutCoalescingForTest(allocator.HandleAtForTest(used[2]));
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.NoFreeNeighbours);
+    }
+
+    [Fact]
+    public void BitmapViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
+        allocator.FlipSecondLevelBitForTest(0, 3);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Bitmap);
+    }
+
+    [Fact]
+    public void ListsViolationIsReportedForABrokenLink()
+    {
+        var allocator = new SegregatedFitAllocator(4096);
+        var offsets = new long[6];
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            Assert.True(allocator.TryAllocate(16, 1, out offsets[i]));
+        }
+
+        // Free blocks 0, 2 and 4 (one granule each, not adjacent): one list of three.
+        allocator.Free(offsets[0], 16, 1);
+        allocator.Free(offsets[2], 16, 1);
+        allocator.Free(offsets[4], 16, 1);
+        allocator.CheckInvariants();
+        allocator.SetFreeNextForTest(allocator.HandleAtForTest(offsets[4]), allocator.HandleAtForTest(offsets[0]));
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Lists);
+    }
+
+    [Fact]
+    public void ListsViolationIsReportedForAFreeBlockOnNoList()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        allocator.UnlinkFreeBlockForTest(allocator.HandleAtForTest(used[0] + 16));
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Lists);
+    }
+
+    [Fact]
+    public void ConserveViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
+        allocator.SetFreeBytesForTest(allocator.FreeBytes + 16);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Conserve);
+    }
+
+    [Fact]
+    public void UsedMapViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        allocator.ForgetUsedOffsetForTest(used[1]);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.UsedMap);
+    }
+
+    /// <summary>used[0] | free | used[1] | used[2] | free (to the end).</summary>
+    private static SegregatedFitAllocator ThreeUsedTwoFree(out long[] used)
+    {
+        var allocator = new SegregatedFitAllocator(4096);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        Assert.True(allocator.TryAllocate(16, 1, out long gap));
+        Assert.True(allocator.TryAllocate(16, 1, out long b));
+        Assert.True(allocator.TryAllocate(16, 1, out long c));
+        allocator.Free(gap, 16, 1);
+        allocator.CheckInvariants();
+        used = [a, b, c];
+        return allocator;
+    }
+
+    private static long LastFreeOffset(SegregatedFitAllocator allocator) =>
+        SegregatedFitAllocatorTests.FreeRanges(allocator)[^1].Start;
+
+    private static void AssertViolation(SegregatedFitAllocator allocator, string expectedId)
+    {
+        var error = Assert.Throws<InvariantViolationException>(allocator.CheckInvariants);
+        Assert.Equal(expectedId, error.InvariantId);
+    }
+}

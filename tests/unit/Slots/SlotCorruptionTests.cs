@@ -1,0 +1,154 @@
+using Veralloc.Allocators.Slots;
+using Veralloc.Invariants;
+
+namespace Veralloc.Tests.Unit.Slots;
+
+/// <summary>
+/// Each test breaks one field through an internal hook and asserts that <see cref="SlotAllocator.CheckInvariants"/>
+/// reports exactly the SLOT-* id that names the damage.
+/// </summary>
+public sealed class SlotCorruptionTests
+{
+    private static readonly SlotAffinity K1 = new(1, 0);
+    private static readonly SlotAffinity K2 = new(2, 0);
+    private static readonly SlotAffinity K3 = new(3, 0);
+
+    /// <summary>
+    /// Capacity 8, lastCold 5: slot 4 Used(K1); warm list [0, 1, 2, 3] with 100..400 bytes;
+    /// affine K1 = [0, 1], K2 = [2]; slot 3 has no key; slots 5..7 cold.
+    /// </summary>
+    private static SlotAllocator HealthyPool()
+    {
+        var pool = new SlotAllocator(8, 8);
+        SlotAffinity?[] keys = [K1, K1, K2, null, K1];
+        foreach (var key in keys)
+        {
+            SlotAllocatorExampleTests.Allocate(pool, key);
+        }
+
+        for (int slot = 0; slot < 4; slot++)
+        {
+            pool.Free(slot, (slot + 1) * 100);
+        }
+
+        pool.CheckInvariants();
+        Assert.Equal([0, 1, 2, 3], pool.GetWarmList());
+        Assert.Equal([0, 1], pool.GetAffineList(K1));
+        Assert.Equal([2], pool.GetAffineList(K2));
+        return pool;
+    }
+
+    private static void AssertReports(string invariantId, SlotAllocator pool)
+    {
+        var error = Assert.Throws<InvariantViolationException>(pool.CheckInvariants);
+        Assert.Equal(invariantId, error.InvariantId);
+        Assert.StartsWith(invariantId + " at ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HealthyPoolPassesEveryCheck() => HealthyPool().CheckInvariants();
+
+    [Fact]
+    public void LinksViolationIsReportedForTheWarmList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptWarmLinksForTest(3, prev: 2, next: 0); // the tail points back to the head: a cycle
+        AssertReports(SlotInvariantIds.Links, pool);
+    }
+
+    [Fact]
+    public void LinksViolationIsReportedForAnAffineList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptAffineLinksForTest(1, prev: 5, next: -1); // next[0] = 1 but prev[1] = 5
+        AssertReports(SlotInvariantIds.Links, pool);
+    }
+
+    [Fact]
+    public void WarmViolationIsReportedForAMiscountedWarmList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptCountersForTest(unusedWarm: 5);
+        AssertReports(SlotInvariantIds.Warm, pool);
+    }
+
+    [Fact]
+    public void WarmViolationIsReportedForAWarmSlotMissingFromTheList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(4, SlotKind.UnusedWarm, null, 0);
+        AssertReports(SlotInvariantIds.Warm, pool);
+    }
+
+    [Fact]
+    public void AffineViolationIsReportedForASlotOnTheWrongKeysList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(0, SlotKind.UnusedWarm, K2, 100);
+        AssertReports(SlotInvariantIds.Affine, pool);
+    }
+
+    [Fact]
+    public void AffineViolationIsReportedForAKeyedWarmSlotOnNoList()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(3, SlotKind.UnusedWarm, K2, 400);
+        AssertReports(SlotInvariantIds.Affine, pool);
+    }
+
+    [Fact]
+    public void AffineViolationIsReportedForAnEmptyListLeftInTheMap()
+    {
+        var pool = HealthyPool();
+        pool.CorruptAffineListForTest(K3, head: -1, tail: -1);
+        AssertReports(SlotInvariantIds.Affine, pool);
+    }
+
+    [Fact]
+    public void BytesViolationIsReportedForAWrongTotal()
+    {
+        var pool = HealthyPool();
+        pool.CorruptCountersForTest(unusedBytesResident: 1001);
+        AssertReports(SlotInvariantIds.Bytes, pool);
+    }
+
+    [Fact]
+    public void BytesViolationIsReportedForANegativeSlotCount()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(0, SlotKind.UnusedWarm, K1, -100);
+        AssertReports(SlotInvariantIds.Bytes, pool);
+    }
+
+    [Fact]
+    public void ColdViolationIsReportedForLastColdPastCapacity()
+    {
+        var pool = HealthyPool();
+        pool.CorruptCountersForTest(lastCold: 9);
+        AssertReports(SlotInvariantIds.Cold, pool);
+    }
+
+    [Fact]
+    public void ColdViolationIsReportedForAUsedSlotAboveLastCold()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(6, SlotKind.Used, null, 0);
+        AssertReports(SlotInvariantIds.Cold, pool);
+    }
+
+    [Fact]
+    public void ConserveViolationIsReportedForAMiscountedUsedCounter()
+    {
+        var pool = HealthyPool();
+        pool.CorruptCountersForTest(used: 2);
+        AssertReports(SlotInvariantIds.Conserve, pool);
+    }
+
+    [Fact]
+    public void ConserveViolationIsReportedForASlotInNoState()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(4, (SlotKind)7, null, 0);
+        AssertReports(SlotInvariantIds.Conserve, pool);
+    }
+}

@@ -1,0 +1,232 @@
+using Veralloc.Allocators;
+using Veralloc.Allocators.Memory;
+using Veralloc.Allocators.SegregatedFit;
+using Veralloc.Allocators.Textbook;
+using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
+
+namespace Veralloc.Tests.Unit.Textbook;
+
+public sealed class FixedSizeBlockAllocatorTests
+{
+    [Theory]
+    [InlineData(1, 1, 8)]
+    [InlineData(8, 1, 8)]
+    [InlineData(9, 1, 16)]
+    [InlineData(8, 64, 64)]
+    [InlineData(100, 32, 128)]
+    [InlineData(2048, 1, 2048)]
+    [InlineData(1, 2048, 2048)]
+    [InlineData(2049, 1, 0)]
+    [InlineData(1, 4096, 0)]
+    public void RequestGoesToTheSmallestClassAtLeastMaxOfSizeAndAlignment(long size, long alignment, long expectedClass)
+    {
+        Assert.Equal(expectedClass, FixedSizeBlockAllocator.ClassBytesFor(size, alignment));
+    }
+
+    [Fact]
+    public void EmptyClassListTakesAClassSizedClassAlignedBlockFromTheFallback()
+    {
+        var fallback = new RecordingAllocator(new BumpAllocator(0, 1 << 16));
+        var allocator = new FixedSizeBlockAllocator(fallback, new SlabLinearMemory(1, 1));
+
+        Assert.True(allocator.TryAllocate(24, 8, out long offset));
+
+        Assert.Equal([(32L, 32L)], fallback.Allocations);
+        Assert.Equal(0, offset);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FreedBlocksAreReusedLastInFirstOutWithinTheirClass()
+    {
+        var fallback = new RecordingAllocator(new BumpAllocator(0, 1 << 16));
+        var allocator = new FixedSizeBlockAllocator(fallback, new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(20, 1, out long a));
+        Assert.True(allocator.TryAllocate(30, 1, out long b));
+        allocator.Free(a, 20, 1);
+        allocator.Free(b, 30, 1);
+
+        Assert.Equal(2, allocator.FreeBlocksInClass(32));
+        Assert.Equal(b, allocator.ClassHead(32));
+        Assert.True(allocator.TryAllocate(17, 32, out long first));
+        Assert.True(allocator.TryAllocate(32, 1, out long second));
+        Assert.True(allocator.TryAllocate(9, 1, out long otherClass));
+
+        Assert.Equal(b, first);
+        Assert.Equal(a, second);
+        Assert.Equal(64, otherClass);
+        Assert.Equal([(32L, 32L), (32L, 32L), (16L, 16L)], fallback.Allocations);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void RequestsAboveTheLargestClassAreForwardedUnchanged()
+    {
+        var fallback = new RecordingAllocator(new SegregatedFitAllocator(1 << 16));
+        var allocator = new FixedSizeBlockAllocator(fallback, new SlabLinearMemory(1, 1));
+
+        Assert.True(allocator.TryAllocate(3000, 8, out long big));
+        Assert.True(allocator.TryAllocate(1, 4096, out long aligned));
+        allocator.Free(big, 3000, 8);
+        allocator.Free(aligned, 1, 4096);
+
+        Assert.Equal([(3000L, 8L), (1L, 4096L)], fallback.Allocations);
+        Assert.Equal([(big, 3000L, 8L), (aligned, 1L, 4096L)], fallback.Frees);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FallbackFailureIsReportedAsFalse()
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 16), new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(16, 1, out _));
+
+        Assert.False(allocator.TryAllocate(8, 1, out _));
+        Assert.False(allocator.TryAllocate(5000, 1, out _));
+        allocator.CheckInvariants();
+    }
+
+    [Theory]
+    [InlineData(0, 1, "size")]
+    [InlineData(-1, 1, "size")]
+    [InlineData(8, 6, "alignment")]
+    [InlineData(8, 1L << 21, "alignment")]
+    public void BadRequestsThrowAndChangeNothing(long size, long alignment, string parameter)
+    {
+        var fallback = new RecordingAllocator(new BumpAllocator(0, 1 << 16));
+        var allocator = new FixedSizeBlockAllocator(fallback, new SlabLinearMemory(1, 1));
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => allocator.TryAllocate(size, alignment, out _));
+
+        Assert.Equal(parameter, error.ParamName);
+        Assert.Empty(fallback.Allocations);
+        allocator.CheckInvariants();
+    }
+
+    [Theory]
+    [InlineData(8, 16, "not a multiple of its class size 16")]
+    [InlineData(-16, 16, "must lie inside the memory")]
+    [InlineData(65536, 16, "must lie inside the memory")]
+    public void FreeOfABlockThatCannotBelongToItsClassThrowsAndChangesNothing(long offset, long size, string message)
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(offset, size, 1));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, allocator.FreeBlocksInClass(16));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void ImmediateDoubleFreeThrowsAndChangesNothing()
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        allocator.Free(a, 16, 1);
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(a, 16, 1));
+
+        Assert.Contains("double free", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, allocator.FreeBlocksInClass(16));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FreeBlocksInClassRejectsANonClassSize()
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => allocator.FreeBlocksInClass(24));
+
+        Assert.Contains("The class size is 24", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        allocator.Free(a, 16, 1);
+        memory.WriteWord(a, 8);
+
+        AssertViolation(allocator, TextbookInvariantIds.FixedSizeClass);
+    }
+
+    [Fact]
+    public void AcyclicViolationIsReportedForACycle()
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        Assert.True(allocator.TryAllocate(16, 1, out long b));
+        allocator.Free(a, 16, 1);
+        allocator.Free(b, 16, 1);
+        memory.WriteWord(a, b);
+
+        AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
+    }
+
+    [Fact]
+    public void AcyclicViolationIsReportedForAListShorterThanRecorded()
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        Assert.True(allocator.TryAllocate(16, 1, out long b));
+        allocator.Free(a, 16, 1);
+        allocator.Free(b, 16, 1);
+        memory.WriteWord(b, -1);
+
+        AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
+    }
+
+    [Fact]
+    public void DisjointViolationIsReportedWhenABlockIsFreedIntoTwoClasses()
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(32, 1, out long a));
+        allocator.Free(a, 32, 1);
+        allocator.Free(a + 16, 16, 1);
+
+        AssertViolation(allocator, TextbookInvariantIds.FixedSizeDisjoint);
+    }
+
+    [Fact]
+    public void FallbackViolationsSurface()
+    {
+        var bump = new BumpAllocator(0, 1 << 16);
+        var allocator = new FixedSizeBlockAllocator(bump, new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(5000, 1, out _));
+        bump.SetNextForTest(-1);
+
+        AssertViolation(allocator, TextbookInvariantIds.BumpBounds);
+    }
+
+    private static void AssertViolation(FixedSizeBlockAllocator allocator, string expectedId) =>
+        Assert.Equal(expectedId, Assert.Throws<InvariantViolationException>(allocator.CheckInvariants).InvariantId);
+
+    /// <summary>Records the calls that reach the fallback, then delegates.</summary>
+    private sealed class RecordingAllocator(IOffsetAllocator inner) : IOffsetAllocator
+    {
+        public List<(long Size, long Alignment)> Allocations { get; } = [];
+
+        public List<(long Offset, long Size, long Alignment)> Frees { get; } = [];
+
+        public bool TryAllocate(long size, long alignment, out long offset)
+        {
+            Allocations.Add((size, alignment));
+            return inner.TryAllocate(size, alignment, out offset);
+        }
+
+        public void Free(long offset, long size, long alignment)
+        {
+            Frees.Add((offset, size, alignment));
+            inner.Free(offset, size, alignment);
+        }
+
+        public void CheckInvariants() => inner.CheckInvariants();
+    }
+}

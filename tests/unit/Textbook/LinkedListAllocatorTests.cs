@@ -1,0 +1,278 @@
+using Veralloc.Allocators.Memory;
+using Veralloc.Allocators.Textbook;
+using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
+
+namespace Veralloc.Tests.Unit.Textbook;
+
+public sealed class LinkedListAllocatorTests
+{
+    private const long Page = LinearMemory.PageBytes;
+
+    [Fact]
+    public void FreshAllocatorManagesTheCurrentPagesAsOneRegion()
+    {
+        var allocator = new LinkedListAllocator(new SlabLinearMemory(maxPages: 4, initialPages: 2));
+
+        Assert.Equal(2 * Page, allocator.ManagedBytes);
+        Assert.Equal([new AddressRange(0, 2 * Page)], Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void EmptyMemoryManagesNothing()
+    {
+        var allocator = new LinkedListAllocator(new SlabLinearMemory(maxPages: 1));
+
+        Assert.False(allocator.TryAllocate(1, 1, out _));
+        Assert.Empty(Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void RequestsUseAtLeastANodeAndAWordMultiple()
+    {
+        LinkedListAllocator allocator = OnePage();
+
+        Assert.True(allocator.TryAllocate(1, 1, out long a));
+        Assert.True(allocator.TryAllocate(17, 1, out long b));
+
+        Assert.Equal(0, a);
+        Assert.Equal(16, b);
+        Assert.Equal([new AddressRange(40, Page - 40)], Regions(allocator));
+        Assert.Equal(40, allocator.LiveBytes);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FreedRegionsArePushedAtTheHeadAndNeverMerged()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        Assert.True(allocator.TryAllocate(16, 1, out long b));
+
+        allocator.Free(a, 16, 1);
+        allocator.Free(b, 16, 1);
+
+        Assert.Equal([new AddressRange(16, 16), new AddressRange(0, 16), new AddressRange(32, Page - 32)], Regions(allocator));
+        // No merging: 32 bytes are free at [0, 32) but in two regions, so the request goes past them.
+        Assert.True(allocator.TryAllocate(32, 1, out long c));
+        Assert.Equal(32, c);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FirstFitTakesTheFirstRegionFromTheHeadThatFits()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(64, 1, out long big));
+        Assert.True(allocator.TryAllocate(16, 1, out _));
+        Assert.True(allocator.TryAllocate(16, 1, out long small));
+        allocator.Free(big, 64, 1);
+        allocator.Free(small, 16, 1);
+
+        Assert.True(allocator.TryAllocate(16, 1, out long first));
+        Assert.True(allocator.TryAllocate(48, 1, out long second));
+
+        Assert.Equal(small, first);
+        Assert.Equal(big, second);
+        Assert.Equal([new AddressRange(48, 16), new AddressRange(96, Page - 96)], Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void RegionWhoseBackLeftoverCannotHoldANodeIsSkipped()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(40, 1, out long x));
+        Assert.True(allocator.TryAllocate(16, 1, out _));
+        allocator.Free(x, 40, 1);
+
+        // [0, 40) would leave 8 bytes after a 32-byte request: too small for a node, so the next region is used.
+        Assert.True(allocator.TryAllocate(32, 1, out long skipped));
+        Assert.Equal(56, skipped);
+        Assert.Equal([new AddressRange(88, Page - 88), new AddressRange(0, 40)], Regions(allocator));
+        Assert.True(allocator.TryAllocate(Page - 88, 1, out long rest));
+        Assert.Equal(88, rest);
+        Assert.True(allocator.TryAllocate(40, 1, out long exact));
+        Assert.Equal(0, exact);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void RegionWhoseFrontLeftoverCannotHoldANodeIsSkipped()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(24, 1, out _));
+
+        // The only region starts at 24: aligning to 16 leaves an 8-byte front leftover, so nothing fits.
+        Assert.False(allocator.TryAllocate(16, 16, out _));
+        Assert.True(allocator.TryAllocate(16, 8, out long wordAligned));
+        Assert.Equal(24, wordAligned);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FrontLeftoverOfANodeOrMoreBecomesTheHeadAndTheBackLeftoverFollows()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(8, 1, out _));
+
+        Assert.True(allocator.TryAllocate(16, 64, out long aligned));
+
+        Assert.Equal(64, aligned);
+        Assert.Equal([new AddressRange(16, 48), new AddressRange(80, Page - 80)], Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void FailedAllocationChangesNothing()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(Page - 64, 1, out _));
+        List<AddressRange> before = Regions(allocator);
+
+        Assert.False(allocator.TryAllocate(65, 1, out _));
+        Assert.False(allocator.TryAllocate(long.MaxValue, 1, out _));
+
+        Assert.Equal(before, Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Theory]
+    [InlineData(0, 1, "size")]
+    [InlineData(-3, 1, "size")]
+    [InlineData(8, 7, "alignment")]
+    [InlineData(8, 1L << 21, "alignment")]
+    public void BadRequestsThrowAndChangeNothing(long size, long alignment, string parameter)
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(8, 1, out _));
+        List<AddressRange> before = Regions(allocator);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => allocator.TryAllocate(size, alignment, out _));
+
+        Assert.Equal(parameter, error.ParamName);
+        Assert.Equal(before, Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Theory]
+    [InlineData(-16, 16, 1)]
+    [InlineData(Page - 8, 16, 1)]
+    [InlineData(8, Page, 1)]
+    [InlineData(24, 16, 16)]
+    [InlineData(4, 16, 1)]
+    public void FreeOfARangeOutsideTheMemoryOrMisalignedThrowsAndChangesNothing(long offset, long size, long alignment)
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(64, 1, out _));
+        List<AddressRange> before = Regions(allocator);
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(offset, size, alignment));
+
+        Assert.Contains(offset.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void CheckedFreesRejectADoubleFree()
+    {
+        var allocator = new LinkedListAllocator(new SlabLinearMemory(maxPages: 1, initialPages: 1), checkFrees: true);
+        Assert.True(allocator.TryAllocate(32, 1, out long a));
+        allocator.Free(a, 32, 1);
+        List<AddressRange> before = Regions(allocator);
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(a, 32, 1));
+
+        Assert.Contains("overlaps the free region [0, 32)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Regions(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void AcyclicViolationIsReported()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        Assert.True(allocator.TryAllocate(32, 1, out long a));
+        allocator.Free(a, 32, 1);
+        memory.WriteWord(a + 8, a);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListAcyclic);
+    }
+
+    [Fact]
+    public void BoundsViolationIsReportedForARegionPastTheEnd()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        memory.WriteWord(0, 2 * Page);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListBounds);
+    }
+
+    [Fact]
+    public void BoundsViolationIsReportedForALinkOutsideTheMemory()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        memory.WriteWord(8, 5 * Page);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListBounds);
+    }
+
+    [Fact]
+    public void AlignedViolationIsReported()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        memory.WriteWord(0, Page - 4);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListAligned);
+    }
+
+    [Fact]
+    public void MinSizeViolationIsReported()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        memory.WriteWord(0, 8);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListMinSize);
+    }
+
+    [Fact]
+    public void DisjointViolationIsReportedAfterFreeingPartOfAFreeRegion()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(32, 1, out long a));
+        allocator.Free(a, 32, 1);
+        allocator.Free(a + 16, 16, 1);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListDisjoint);
+    }
+
+    [Fact]
+    public void ConserveViolationIsReported()
+    {
+        LinkedListAllocator allocator = OnePage();
+        Assert.True(allocator.TryAllocate(32, 1, out _));
+        allocator.SetFreeBytesForTest(allocator.FreeBytes - 8);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListConserve);
+    }
+
+    internal static List<AddressRange> Regions(LinkedListAllocator allocator)
+    {
+        var regions = new List<AddressRange>();
+        allocator.CopyFreeRegions(regions);
+        return regions;
+    }
+
+    private static LinkedListAllocator OnePage() => new(new SlabLinearMemory(maxPages: 1, initialPages: 1));
+
+    private static void AssertViolation(LinkedListAllocator allocator, string expectedId) =>
+        Assert.Equal(expectedId, Assert.Throws<InvariantViolationException>(allocator.CheckInvariants).InvariantId);
+}

@@ -20,8 +20,12 @@ public sealed record ReplayResult(
     IReadOnlyList<double> PassMilliseconds,
     double MedianMilliseconds,
     long ManagedBytesAllocatedInTimedPasses,
-    string? Failure)
+    string? Failure,
+    bool OutOfMemory = false)
 {
+    /// <summary>True when the run stopped because the allocator refused an allocation (a legal outcome, not a broken allocator).</summary>
+    public bool FailedVerification => Failure is not null && !OutOfMemory;
+
     /// <summary>True when every pass completed and the end state verified.</summary>
     public bool Succeeded => Failure is null;
 
@@ -57,7 +61,8 @@ public static class AllocationReplayer
 
         var offsets = new long[trace.IdCapacity];
         var passMilliseconds = new double[options.Passes];
-        string? failure = Verified(trace, subject, offsets, options.CheckEvery, "warm-up");
+        bool outOfMemory = false;
+        string? failure = Verified(trace, subject, offsets, options.CheckEvery, "warm-up", ref outOfMemory);
         long allocatedBytes = 0;
         for (int pass = 0; pass < options.Passes && failure is null; pass++)
         {
@@ -69,13 +74,14 @@ public static class AllocationReplayer
             long elapsed = Stopwatch.GetTimestamp() - started;
             allocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             passMilliseconds[pass] = elapsed * 1000.0 / Stopwatch.Frequency;
+            outOfMemory = failedAt >= 0 && error is null;
             failure = failedAt >= 0
                 ? Describe(trace, failedAt, error, $"pass {pass + 1}")
                 : EndStateProblem(subject, $"pass {pass + 1}");
         }
 
         return new ReplayResult(subject.Name, trace.Name, trace.OpCount, passMilliseconds,
-            failure is null ? Median(passMilliseconds) : double.NaN, allocatedBytes, failure);
+            failure is null ? Median(passMilliseconds) : double.NaN, allocatedBytes, failure, outOfMemory);
     }
 
     /// <summary>
@@ -181,14 +187,17 @@ public static class AllocationReplayer
         return notEmpty is null ? null : $"{phase}: not empty after every block was freed: {notEmpty}";
     }
 
-    private static string? Verified(ParsedTrace trace, ReplaySubject subject, long[] offsets, int checkEvery, string phase)
+    private static string? Verified(ParsedTrace trace, ReplaySubject subject, long[] offsets, int checkEvery, string phase, ref bool outOfMemory)
     {
         string? problem = ReplayChecked(trace, subject, offsets, 0, trace.Ops.Length, checkEvery, phase);
+        outOfMemory = problem is not null && problem.Contains(OutOfMemoryMarker, StringComparison.Ordinal);
         return problem ?? EndStateProblem(subject, phase);
     }
 
+    private const string OutOfMemoryMarker = ": out of memory at op #";
+
     private static string Describe(ParsedTrace trace, int failedAt, Exception? error, string phase) =>
         error is null
-            ? $"{phase}: out of memory at op #{failedAt} ({trace.Ops[failedAt]})"
+            ? $"{phase}{OutOfMemoryMarker}{failedAt} ({trace.Ops[failedAt]})"
             : $"{phase}: op #{failedAt} ({trace.Ops[failedAt]}) threw {error.GetType().Name}: {error.Message}";
 }

@@ -1,6 +1,7 @@
 using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.SegregatedFit;
+using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
 
 namespace Veralloc.Bench.Replay;
@@ -40,7 +41,17 @@ public static class AllocatorRegistry
         new(Native, "NativeMemory.AlignedAlloc/AlignedFree (process allocator)", false, CreateNative),
         new(FreeList, "address-ordered free list, SEED §1 (unchecked mode)", true, CreateFreeList),
         new("segfit", "two-level segregated fit, external metadata", false, CreateSegregatedFit),
+        new("linkedlist", "textbook unsorted linked list, first fit, no merging (256 MiB fixed heap)", true, CreateLinkedList),
+        new("bump", "textbook bump, reuses memory only when everything is freed", false, CreateBump),
+        new("fixedblock", "textbook size classes 8..2048 over a segfit fallback (256 MiB)", false, CreateFixedBlock),
     ];
+
+    /// <summary>
+    /// Pages given up front to allocators that never grow their memory (linked list, fixed blocks): 4,096 = 256 MiB.
+    /// Growing a <see cref="NativeLinearMemory"/> zeroes (touches) the pages, so this is smaller than
+    /// <see cref="ReservationPages"/>.
+    /// </summary>
+    public const int FixedHeapPages = 4 * 1024;
 
     /// <summary>Finds an allocator by name (case-insensitive).</summary>
     /// <returns>The entry, or null.</returns>
@@ -96,6 +107,67 @@ public static class AllocatorRegistry
         var allocator = new NativeMemoryAllocator();
         return new ReplaySubject(Native, allocator,
             () => allocator.LiveBlocks == 0 ? null : $"{allocator.LiveBlocks} blocks still live");
+    }
+
+    private static NativeLinearMemory GrownMemory(int pages)
+    {
+        var memory = new NativeLinearMemory(pages);
+        if (!memory.TryGrow(pages, out _))
+        {
+            memory.Dispose();
+            throw new InvalidOperationException($"Cannot grow a fresh {pages}-page native memory to its reservation.");
+        }
+
+        return memory;
+    }
+
+    private static ReplaySubject CreateLinkedList()
+    {
+        NativeLinearMemory memory = GrownMemory(FixedHeapPages);
+        var allocator = new LinkedListAllocator(memory);
+        return new ReplaySubject("linkedlist", allocator,
+            () => allocator.LiveBytes == 0 && allocator.FreeBytes == allocator.ManagedBytes
+                ? null
+                : $"{allocator.LiveBytes} live bytes, {allocator.FreeBytes} of {allocator.ManagedBytes} bytes free",
+            () =>
+            {
+                var regions = new List<AddressRange>();
+                allocator.CopyFreeRegions(regions);
+                return Summarize(allocator.ManagedBytes, regions);
+            },
+            memory);
+    }
+
+    private static ReplaySubject CreateBump()
+    {
+        var allocator = new BumpAllocator(0, ReservationBytes);
+        return new ReplaySubject("bump", allocator,
+            () => allocator.LiveCount == 0 && allocator.Next == allocator.StartOffset
+                ? null
+                : $"{allocator.LiveCount} live allocations, cursor at {allocator.Next}");
+    }
+
+    private static ReplaySubject CreateFixedBlock()
+    {
+        NativeLinearMemory memory = GrownMemory(FixedHeapPages);
+        var fallback = new SegregatedFitAllocator(memory.SizeBytes);
+        var allocator = new FixedSizeBlockAllocator(fallback, memory);
+        return new ReplaySubject("fixedblock", allocator,
+            () =>
+            {
+                // Class blocks never go back to the fallback, so "empty" means: every block the fallback still has
+                // in use sits in some class list.
+                long parked = 0;
+                for (long classBytes = FixedSizeBlockAllocator.SmallestClassBytes; classBytes <= FixedSizeBlockAllocator.LargestClassBytes; classBytes *= 2)
+                {
+                    parked += allocator.FreeBlocksInClass(classBytes);
+                }
+
+                return fallback.UsedBlockCount == parked
+                    ? null
+                    : $"the fallback has {fallback.UsedBlockCount} blocks in use but only {parked} are parked in class lists";
+            },
+            owned: memory);
     }
 
     private static ReplaySubject CreateSegregatedFit()

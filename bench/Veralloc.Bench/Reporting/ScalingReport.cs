@@ -21,7 +21,7 @@ public readonly record struct FragmentationPoint(string Allocator, Replay.FreeSp
 public static class ScalingReport
 {
     /// <summary>The Markdown document: method, ns/op table (capped cells marked), fragmentation table.</summary>
-    public static string Markdown(IReadOnlyList<ScalingPoint> points, IReadOnlyList<FragmentationPoint> fragmentation, string machine, string date, int passes, int cap)
+    public static string Markdown(IReadOnlyList<ScalingPoint> points, IReadOnlyList<FragmentationPoint> fragmentation, string machine, string date, int passes, int cap, IReadOnlyList<string>? notes = null)
     {
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(fragmentation);
@@ -50,7 +50,7 @@ public static class ScalingReport
             foreach (int n in sizes)
             {
                 ScalingPoint? point = points.Where(p => p.Allocator == allocator && p.LiveBlocks == n).Select(p => (ScalingPoint?)p).FirstOrDefault();
-                md.Append(point is null ? " – |" : double.IsNaN(point.Value.NanosecondsPerOp) ? " failed |"
+                md.Append(point is null ? " – |" : double.IsNaN(point.Value.NanosecondsPerOp) ? " failed or out of memory |"
                     : string.Create(inv, $" {point.Value.NanosecondsPerOp:F1}{(point.Value.Capped ? " †" : string.Empty)} |"));
             }
 
@@ -67,6 +67,12 @@ public static class ScalingReport
         foreach (FragmentationPoint f in fragmentation)
         {
             md.AppendLine(inv, $"| {f.Allocator} | {f.AtPeak.HeapBytes:N0} | {f.AtPeak.FreeBlocks:N0} | {f.AtPeak.LargestFreeShare:F3} | {f.AtLastRoundEnd.HeapBytes:N0} | {f.AtLastRoundEnd.FreeBlocks:N0} | {f.AtLastRoundEnd.LargestFreeShare:F3} |");
+        }
+
+        foreach (string note in notes ?? [])
+        {
+            md.AppendLine();
+            md.AppendLine(inv, $"Not measurable: {note}.");
         }
 
         md.AppendLine();

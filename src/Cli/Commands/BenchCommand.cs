@@ -121,17 +121,22 @@ public static class BenchCommand
                 Ratio(result, native),
                 Ratio(result, freeList),
                 result.ManagedBytesAllocatedInTimedPasses.ToString("N0", CultureInfo.InvariantCulture),
-                result.Succeeded ? "[green]yes[/]" : "[red]FAILED[/]");
+                result.Succeeded ? "[green]yes[/]" : result.OutOfMemory ? "[yellow]out of memory[/]" : "[red]FAILED[/]");
         }
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's on the same op sequence (lower is faster). Verified = invariants hold and the allocator is empty after every pass.[/]");
-        foreach (ReplayResult failed in results.Where(r => !r.Succeeded))
+        foreach (ReplayResult stopped in results.Where(r => r.OutOfMemory))
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(stopped.Allocator)} cannot run this trace[/] (a legal outcome, not a verification failure): {Markup.Escape(stopped.Failure ?? string.Empty)}");
+        }
+
+        foreach (ReplayResult failed in results.Where(r => r.FailedVerification))
         {
             CliErrors.VerificationFailed($"{failed.Allocator}: {failed.Failure}");
         }
 
-        return results.All(r => r.Succeeded) ? 0 : CliErrors.VerificationFailedExitCode;
+        return results.Any(r => r.FailedVerification) ? CliErrors.VerificationFailedExitCode : 0;
     }
 
     private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery)

@@ -68,8 +68,8 @@ public static class ScalingCommand
                 using ReplaySubject subject = entry.Create();
                 ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(passes));
                 points.Add(new ScalingPoint(entry.Name, n, result.NanosecondsPerOp, trace.OpCount, capped));
-                AnsiConsole.MarkupLine($"  steady-{n,-6} {entry.Name,-10} {(result.Succeeded ? result.NanosecondsPerOp.ToString("F1", CultureInfo.InvariantCulture) + " ns/op" : "[red]FAILED[/]")}{(capped ? $" (capped: {trace.OpCount:N0} ops)" : string.Empty)}");
-                if (!result.Succeeded)
+                AnsiConsole.MarkupLine($"  steady-{n,-6} {entry.Name,-10} {(result.Succeeded ? result.NanosecondsPerOp.ToString("F1", CultureInfo.InvariantCulture) + " ns/op" : result.OutOfMemory ? "[yellow]out of memory[/]" : "[red]FAILED[/]")}{(capped ? $" (capped: {trace.OpCount:N0} ops)" : string.Empty)}");
+                if (result.FailedVerification)
                 {
                     failures.Add($"{entry.Name} on steady-{n}: {result.Failure}");
                 }
@@ -77,6 +77,7 @@ public static class ScalingCommand
         }
 
         var fragmentation = new List<FragmentationPoint>();
+        var notes = new List<string>();
         ParsedTrace? lolfuzz = CliErrors.LoadTrace(Path.Combine(tracesDirectory, "lolfuzz.trace"));
         if (lolfuzz is null)
         {
@@ -96,6 +97,11 @@ public static class ScalingCommand
             {
                 fragmentation.Add(measured);
                 AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} largest÷free at peak {measured.AtPeak.LargestFreeShare:F3}, at end of last round {measured.AtLastRoundEnd.LargestFreeShare:F3}");
+            }
+            else if (failure is not null && failure.Contains(": out of memory at op #", StringComparison.Ordinal))
+            {
+                AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} [yellow]not measurable[/]: {Markup.Escape(failure)}");
+                notes.Add($"{entry.Name}: {failure}");
             }
             else
             {
@@ -119,7 +125,7 @@ public static class ScalingCommand
         AnsiConsole.MarkupLine($"[dim]ns/op, median of {passes} passes. † = first {cap:N0} ops + free-all only (O(n) per op).[/]");
 
         Directory.CreateDirectory(outDirectory);
-        File.WriteAllText(Path.Combine(outDirectory, "scaling.md"), ScalingReport.Markdown(points, fragmentation, machine, date, passes, cap));
+        File.WriteAllText(Path.Combine(outDirectory, "scaling.md"), ScalingReport.Markdown(points, fragmentation, machine, date, passes, cap, notes));
         File.WriteAllText(Path.Combine(outDirectory, "scaling.svg"), ScalingReport.Svg(points, $"Allocation + free cost vs live blocks ({date})"));
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDirectory, "scaling.md"))} and scaling.svg");
 

@@ -64,6 +64,8 @@ public sealed class AllocationReplayerTests
         Assert.False(result.Succeeded);
         Assert.Contains("out of memory at op #1 (a 1 64 8)", result.Failure, StringComparison.Ordinal);
         Assert.True(double.IsNaN(result.MedianMilliseconds));
+        Assert.True(result.OutOfMemory);
+        Assert.False(result.FailedVerification);
     }
 
     [Fact]
@@ -77,6 +79,7 @@ public sealed class AllocationReplayerTests
 
         Assert.False(result.Succeeded);
         Assert.Contains("warm-up: not empty after every block was freed: 3 blocks still live", result.Failure, StringComparison.Ordinal);
+        Assert.True(result.FailedVerification);
     }
 
     [Fact]
@@ -119,6 +122,8 @@ public sealed class AllocationReplayerTests
     [InlineData("native")]
     [InlineData("freelist")]
     [InlineData("segfit")]
+    [InlineData("bump")]
+    [InlineData("fixedblock")]
     public void EveryRegisteredAllocatorReplaysLolfuzzAndVerifies(string name)
     {
         ParsedTrace trace = LolfuzzGenerator.Generate(rounds: 2, stepsPerRound: 300, seed: 1);
@@ -128,6 +133,19 @@ public sealed class AllocationReplayerTests
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(name, result.Allocator);
+    }
+
+    [Fact]
+    public void LinkedListReplaysAnAlign8TraceAndVerifies()
+    {
+        // The textbook linked list skips a region whose alignment leftover is under one node, so lolfuzz's mixed
+        // alignments exhaust it at once; steady-style traces (align 8) are its fair test.
+        ParsedTrace trace = TraceParser.Parse("a 0 24 8\na 1 100 8\nf 0\na 2 16 8\nf 1\nf 2\n", "t");
+        using ReplaySubject subject = AllocatorRegistry.Find("linkedlist")!.Create();
+
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 1));
+
+        Assert.True(result.Succeeded, result.Failure);
     }
 
     [Fact]

@@ -19,22 +19,24 @@ public static class ScalingCommand
     {
         var tracesOption = new Option<DirectoryInfo>("--traces") { Description = "Folder with steady-*.trace and lolfuzz.trace (python3 shared/tools/gen_traces.py traces).", DefaultValueFactory = _ => new DirectoryInfo("traces") };
         var passesOption = new Option<int>("--passes") { Description = "Timed passes per cell (median reported).", DefaultValueFactory = _ => 3 };
+        var cappedPassesOption = new Option<int>("--capped-passes") { Description = "Timed passes for capped (O(n)-per-op) runs, which take seconds each.", DefaultValueFactory = _ => 1 };
         var capOption = new Option<int>("--cap") { Description = "Ops replayed (then free-all) for allocators whose per-op cost grows with the free list.", DefaultValueFactory = _ => 200_000 };
         var outOption = new Option<DirectoryInfo>("--out") { Description = "Where scaling.md and scaling.svg are written.", DefaultValueFactory = _ => new DirectoryInfo("docs/benchmarks") };
         var machineOption = new Option<string>("--machine") { Description = "Machine description recorded in scaling.md.", DefaultValueFactory = _ => "2-core CI-class VM, shared with other builds — noisy" };
         var dateOption = new Option<string>("--date") { Description = "Date recorded in scaling.md.", DefaultValueFactory = _ => DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) };
         var command = new Command("scaling", "ns/op against live blocks (steady-N) and fragmentation (lolfuzz) for every allocator; writes scaling.md and scaling.svg.")
         {
-            tracesOption, passesOption, capOption, outOption, machineOption, dateOption,
+            tracesOption, passesOption, cappedPassesOption, capOption, outOption, machineOption, dateOption,
         };
         command.SetAction(parseResult =>
         {
             DirectoryInfo traces = parseResult.GetValue(tracesOption)!;
             int passes = parseResult.GetValue(passesOption);
+            int cappedPasses = parseResult.GetValue(cappedPassesOption);
             int cap = parseResult.GetValue(capOption);
-            if (passes < 1 || cap < 1)
+            if (passes < 1 || cappedPasses < 1 || cap < 1)
             {
-                return CliErrors.BadArguments("--passes and --cap must be at least 1.");
+                return CliErrors.BadArguments("--passes, --capped-passes and --cap must be at least 1.");
             }
 
             string[] missing = [.. s_liveBlockCounts.Select(n => $"steady-{n}.trace").Append("lolfuzz.trace").Where(f => !File.Exists(Path.Combine(traces.FullName, f)))];
@@ -43,13 +45,13 @@ public static class ScalingCommand
                 return CliErrors.BadArguments($"'{traces.FullName}' lacks {string.Join(", ", missing)}; generate them with: python3 shared/tools/gen_traces.py {traces.FullName}");
             }
 
-            return Run(traces.FullName, passes, cap, parseResult.GetValue(outOption)!.FullName,
+            return Run(traces.FullName, passes, cappedPasses, cap, parseResult.GetValue(outOption)!.FullName,
                 parseResult.GetValue(machineOption)!, parseResult.GetValue(dateOption)!);
         });
         return command;
     }
 
-    private static int Run(string tracesDirectory, int passes, int cap, string outDirectory, string machine, string date)
+    private static int Run(string tracesDirectory, int passes, int cappedPasses, int cap, string outDirectory, string machine, string date)
     {
         var points = new List<ScalingPoint>();
         var failures = new List<string>();
@@ -66,7 +68,7 @@ public static class ScalingCommand
                 bool capped = entry.LinearPerOp && full.OpCount > cap;
                 ParsedTrace trace = capped ? full.Capped(cap) : full;
                 using ReplaySubject subject = entry.Create();
-                ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(passes));
+                ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(capped ? cappedPasses : passes));
                 points.Add(new ScalingPoint(entry.Name, n, result.NanosecondsPerOp, trace.OpCount, capped));
                 AnsiConsole.MarkupLine($"  steady-{n,-6} {entry.Name,-10} {(result.Succeeded ? result.NanosecondsPerOp.ToString("F1", CultureInfo.InvariantCulture) + " ns/op" : result.OutOfMemory ? "[yellow]out of memory[/]" : "[red]FAILED[/]")}{(capped ? $" (capped: {trace.OpCount:N0} ops)" : string.Empty)}");
                 if (result.FailedVerification)
@@ -122,10 +124,10 @@ public static class ScalingCommand
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"[dim]ns/op, median of {passes} passes. † = first {cap:N0} ops + free-all only (O(n) per op).[/]");
+        AnsiConsole.MarkupLine($"[dim]ns/op, median of {passes} passes ({cappedPasses} for † cells). † = first {cap:N0} ops + free-all only (O(n) per op).[/]");
 
         Directory.CreateDirectory(outDirectory);
-        File.WriteAllText(Path.Combine(outDirectory, "scaling.md"), ScalingReport.Markdown(points, fragmentation, machine, date, passes, cap, notes));
+        File.WriteAllText(Path.Combine(outDirectory, "scaling.md"), ScalingReport.Markdown(points, fragmentation, machine, date, passes, cap, notes, cappedPasses));
         File.WriteAllText(Path.Combine(outDirectory, "scaling.svg"), ScalingReport.Svg(points, $"Allocation + free cost vs live blocks ({date})"));
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDirectory, "scaling.md"))} and scaling.svg");
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Veralloc.Allocators;
 using Veralloc.Bench.Traces;
+using Veralloc.Invariants;
 
 namespace Veralloc.Bench.Replay;
 
@@ -116,8 +117,9 @@ public static class AllocationReplayer
                 }
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvariantViolationException)
         {
+            // Checked-mode allocators report a corrupted structure from inside an operation.
             error = e;
             return i;
         }
@@ -147,7 +149,7 @@ public static class AllocationReplayer
             {
                 subject.Allocator.CheckInvariants();
             }
-            catch (Exception e) when (e is Veralloc.Invariants.InvariantViolationException)
+            catch (InvariantViolationException e)
             {
                 return $"{phase}: after op #{chunkEnd - 1} ({trace.Ops[chunkEnd - 1]}): {e.Message}";
             }
@@ -178,7 +180,7 @@ public static class AllocationReplayer
         {
             subject.Allocator.CheckInvariants();
         }
-        catch (Veralloc.Invariants.InvariantViolationException e)
+        catch (InvariantViolationException e)
         {
             return $"{phase}: invariants broken at the end: {e.Message}";
         }

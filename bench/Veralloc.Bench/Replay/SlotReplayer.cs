@@ -143,14 +143,20 @@ public static class SlotReplayer
     {
         ArgumentNullException.ThrowIfNull(createPool);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(passes);
-        (SlotReuseStats stats, string? failure) = Analyze(trace, createPool(), checkEvery);
+        TPool analyzed = createPool();
+        (SlotReuseStats stats, string? failure) = Analyze(trace, analyzed, checkEvery);
         var passMilliseconds = new double[passes];
         if (failure is null)
         {
-            var held = new int[createPool().Capacity];
+            var held = new int[analyzed.Capacity];
             for (int pass = -1; pass < passes; pass++)
             {
                 TPool pool = createPool();
+                if (pool.Capacity != held.Length)
+                {
+                    throw new InvalidOperationException($"createPool must build identical pools; capacity {pool.Capacity} differs from {held.Length}.");
+                }
+
                 GC.Collect();
                 long started = Stopwatch.GetTimestamp();
                 ReplayTimed(trace.Ops, ref pool, held);

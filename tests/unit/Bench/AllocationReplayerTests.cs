@@ -105,6 +105,26 @@ public sealed class AllocationReplayerTests
     }
 
     [Fact]
+    public void ACorruptedHeapIsReportedByTheCheckedReplay()
+    {
+        ParsedTrace trace = TraceParser.Parse("a 0 1 1\na 1 1 1\nf 0\nf 1\n", "t");
+        using ReplaySubject subject = AllocatorRegistry.CreateFreeList(new FreeListOptions { CheckedMode = true });
+        var allocator = (FreeListAllocator)subject.Allocator;
+        var offsets = new long[trace.IdCapacity];
+        Assert.Null(AllocationReplayer.ReplayChecked(trace, subject, offsets, 0, 1, 1, "before"));
+
+        // The only free block is [0, PAGE - NODE); its node's size word sits at offset 8. Shrink it behind the allocator's back.
+        Assert.Equal([new Veralloc.Invariants.AddressRange(0, LinearMemory.PageBytes - FreeListAllocator.NodeBytes)], allocator.GetFreeBlocks());
+        allocator.Memory.WriteWord(8, FreeListAllocator.NodeBytes);
+
+        string? failure = AllocationReplayer.ReplayChecked(trace, subject, offsets, 1, trace.OpCount, 1, "after");
+
+        Assert.NotNull(failure);
+        Assert.StartsWith("after: ", failure, StringComparison.Ordinal);
+        Assert.Contains("FL-", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FreeListEmptinessCheckReportsALeftoverAllocation()
     {
         using var memory = new NativeLinearMemory(4);

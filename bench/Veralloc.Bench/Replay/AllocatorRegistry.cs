@@ -62,14 +62,22 @@ public static class AllocatorRegistry
     public static FreeSpaceSnapshot Summarize(long heapBytes, IReadOnlyList<AddressRange> freeBlocks)
     {
         ArgumentNullException.ThrowIfNull(freeBlocks);
-        long free = 0, largest = 0;
+        long free = 0, largest = 0, tail = 0, largestInterior = 0;
         foreach (AddressRange block in freeBlocks)
         {
             free += block.Size;
             largest = Math.Max(largest, block.Size);
+            if (block.End == heapBytes)
+            {
+                tail = block.Size;
+            }
+            else
+            {
+                largestInterior = Math.Max(largestInterior, block.Size);
+            }
         }
 
-        return new FreeSpaceSnapshot(heapBytes, free, freeBlocks.Count, largest);
+        return new FreeSpaceSnapshot(heapBytes, free, freeBlocks.Count, largest, tail, largestInterior);
     }
 
     /// <summary>The free list over a fresh 1 GiB native reservation.</summary>
@@ -177,6 +185,11 @@ public static class AllocatorRegistry
             () => allocator.UsedBlockCount == 0 && allocator.FreeBlockCount == 1 && allocator.FreeBytes == allocator.CapacityBytes
                 ? null
                 : $"{allocator.UsedBlockCount} used blocks, {allocator.FreeBlockCount} free blocks, {allocator.FreeBytes} of {allocator.CapacityBytes} bytes free",
-            () => new FreeSpaceSnapshot(allocator.CapacityBytes, allocator.FreeBytes, allocator.FreeBlockCount, allocator.LargestFreeBlock));
+            () =>
+            {
+                var ranges = new List<AddressRange>();
+                allocator.CopyFreeRanges(ranges);
+                return Summarize(allocator.CapacityBytes, ranges);
+            });
     }
 }

@@ -7,8 +7,18 @@ namespace Veralloc.Bench.Replay;
 /// <param name="FreeBytes">Bytes currently free.</param>
 /// <param name="FreeBlocks">Number of free blocks.</param>
 /// <param name="LargestFreeBlockBytes">The largest free block.</param>
-public readonly record struct FreeSpaceSnapshot(long HeapBytes, long FreeBytes, int FreeBlocks, long LargestFreeBlockBytes)
+/// <param name="TailFreeBytes">The free block that ends at the heap's end (never-used space above the high-water mark, for an allocator with a fixed capacity), or 0.</param>
+/// <param name="LargestInteriorFreeBlockBytes">The largest free block other than that tail block.</param>
+public readonly record struct FreeSpaceSnapshot(long HeapBytes, long FreeBytes, int FreeBlocks, long LargestFreeBlockBytes,
+    long TailFreeBytes = 0, long LargestInteriorFreeBlockBytes = 0)
 {
+    /// <summary>
+    /// Like <see cref="LargestFreeShare"/> but ignoring the free tail at the heap's end, so allocators with a large
+    /// fixed capacity compare fairly with ones that grow on demand: the largest interior free block ÷ interior free bytes.
+    /// </summary>
+    public double InteriorLargestFreeShare =>
+        FreeBytes - TailFreeBytes == 0 ? 1.0 : (double)LargestInteriorFreeBlockBytes / (FreeBytes - TailFreeBytes);
+
     /// <summary>
     /// Largest free block ÷ free bytes: 1 means all free space is one block (no external fragmentation),
     /// near 0 means it is scattered in small pieces. 1 when nothing is free.

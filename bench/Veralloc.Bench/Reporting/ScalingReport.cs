@@ -60,13 +60,16 @@ public static class ScalingReport
         md.AppendLine();
         md.AppendLine("## Fragmentation on lolfuzz");
         md.AppendLine();
-        md.AppendLine("Largest free block ÷ free bytes (1 = all free space in one block; lower = more scattered), measured at two points defined by the trace, so the same for every allocator: just after the op that first reaches peak live bytes, and just after the last allocation (the end of the last round's 5000 steps, before its free-all). Free bytes include the unused tail of the heap/capacity, so allocators with a fixed 1 GiB capacity (segfit) show a huge free tail; the free list's heap grows only as needed. The process allocator cannot report its free space.");
+        md.AppendLine("Largest free block ÷ free bytes (1 = all free space in one block; lower = more scattered), measured at two points defined by the trace, so the same for every allocator: just after the op that first reaches peak live bytes, and just after the last allocation (the end of the last round's 5000 steps, before its free-all). The first ratio counts all free bytes, including the never-used tail of a fixed capacity (segfit has 1 GiB, so its ratio is near 1 whatever happens below the high-water mark); the *interior* ratio leaves out the free block that ends at the heap's end, which compares allocators with fixed and growing heaps fairly. The process allocator cannot report its free space; bump has no free list.");
         md.AppendLine();
-        md.AppendLine("| allocator | at peak: heap bytes | free blocks | largest ÷ free | end of last round: heap bytes | free blocks | largest ÷ free |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| allocator | moment | heap bytes | free bytes | free tail bytes | free blocks | largest ÷ free | interior largest ÷ interior free |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (FragmentationPoint f in fragmentation)
         {
-            md.AppendLine(inv, $"| {f.Allocator} | {f.AtPeak.HeapBytes:N0} | {f.AtPeak.FreeBlocks:N0} | {f.AtPeak.LargestFreeShare:F3} | {f.AtLastRoundEnd.HeapBytes:N0} | {f.AtLastRoundEnd.FreeBlocks:N0} | {f.AtLastRoundEnd.LargestFreeShare:F3} |");
+            foreach ((string moment, Replay.FreeSpaceSnapshot s) in new[] { ("peak live bytes", f.AtPeak), ("end of last round", f.AtLastRoundEnd) })
+            {
+                md.AppendLine(inv, $"| {f.Allocator} | {moment} | {s.HeapBytes:N0} | {s.FreeBytes:N0} | {s.TailFreeBytes:N0} | {s.FreeBlocks:N0} | {s.LargestFreeShare:F3} | {s.InteriorLargestFreeShare:F3} |");
+            }
         }
 
         foreach (string note in notes ?? [])

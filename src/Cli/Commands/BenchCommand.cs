@@ -101,6 +101,11 @@ public static class BenchCommand
     {
         AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
         var results = new List<ReplayResult>();
+        foreach (AllocatorEntry slow in entries.Where(e => e.LinearPerOp && trace.PeakLiveBlocks >= 10_000))
+        {
+            AnsiConsole.MarkupLine($"[yellow]note[/]: {slow.Name} costs O(free blocks) per op and this trace keeps {trace.PeakLiveBlocks:N0} blocks live: expect minutes per pass (--max-ops bounds it).");
+        }
+
         foreach (AllocatorEntry entry in entries)
         {
             AnsiConsole.MarkupLine($"  replaying [bold]{entry.Name}[/]…");

@@ -98,7 +98,7 @@ public static class ScalingCommand
             if (point is { } measured)
             {
                 fragmentation.Add(measured);
-                AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} largest÷free at peak {measured.AtPeak.LargestFreeShare:F3}, at end of last round {measured.AtLastRoundEnd.LargestFreeShare:F3}");
+                AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} largest÷free (interior) at peak {measured.AtPeak.LargestFreeShare:F3} ({measured.AtPeak.InteriorLargestFreeShare:F3}), at end of last round {measured.AtLastRoundEnd.LargestFreeShare:F3} ({measured.AtLastRoundEnd.InteriorLargestFreeShare:F3})");
             }
             else if (failure is not null && failure.Contains(": out of memory at op #", StringComparison.Ordinal))
             {

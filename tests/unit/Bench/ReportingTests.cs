@@ -31,8 +31,15 @@ public sealed class ReportingTests
     {
         FreeSpaceSnapshot snapshot = AllocatorRegistry.Summarize(1000, [new AddressRange(0, 100), new AddressRange(500, 300)]);
 
-        Assert.Equal(new FreeSpaceSnapshot(1000, 400, 2, 300), snapshot);
+        Assert.Equal(new FreeSpaceSnapshot(1000, 400, 2, 300, TailFreeBytes: 0, LargestInteriorFreeBlockBytes: 300), snapshot);
         Assert.Equal(0.75, snapshot.LargestFreeShare);
+        Assert.Equal(0.75, snapshot.InteriorLargestFreeShare);
+
+        // A free tail [900, 1000) dominates the plain ratio but not the interior one.
+        FreeSpaceSnapshot withTail = AllocatorRegistry.Summarize(1000, [new AddressRange(0, 10), new AddressRange(100, 30), new AddressRange(400, 600)]);
+        Assert.Equal(600, withTail.TailFreeBytes);
+        Assert.Equal(600.0 / 640, withTail.LargestFreeShare);
+        Assert.Equal(30.0 / 40, withTail.InteriorLargestFreeShare);
         Assert.Equal(1.0, new FreeSpaceSnapshot(10, 0, 0, 0).LargestFreeShare);
     }
 
@@ -59,14 +66,14 @@ public sealed class ReportingTests
     public void ScalingMarkdownMarksCappedAndFailedCells()
     {
         ScalingPoint[] points = [new("native", 100, 50.26, 10, false), new("freelist", 100, 70, 10, true), new("segfit", 100, double.NaN, 0, false)];
-        var snapshot = new FreeSpaceSnapshot(1000, 400, 2, 300);
+        var snapshot = new FreeSpaceSnapshot(1000, 400, 2, 300, TailFreeBytes: 0, LargestInteriorFreeBlockBytes: 300);
 
         string md = ScalingReport.Markdown(points, [new FragmentationPoint("freelist", snapshot, snapshot)], "vm", "2026-11-23", 3, 200_000);
 
         Assert.Contains("| native | 50.3 |", md, StringComparison.Ordinal);
         Assert.Contains("| freelist | 70.0 † |", md, StringComparison.Ordinal);
         Assert.Contains("| segfit | failed or out of memory |", md, StringComparison.Ordinal);
-        Assert.Contains("| freelist | 1,000 | 2 | 0.750 |", md, StringComparison.Ordinal);
+        Assert.Contains("| freelist | peak live bytes | 1,000 | 400 | 0 | 2 | 0.750 | 0.750 |", md, StringComparison.Ordinal);
         Assert.Contains("first 200,000 ops", md, StringComparison.Ordinal);
     }
 }

@@ -8,10 +8,19 @@ namespace Veralloc.Bench.Replay;
 /// <summary>How a replay is run.</summary>
 /// <param name="Passes">Measured passes; the reported time is their median. At least 1.</param>
 /// <param name="CheckEvery">
-/// When positive, an extra untimed pass runs first and calls <see cref="IOffsetAllocator.CheckInvariants"/>
-/// after every <c>CheckEvery</c> ops; 0 for none.
+/// When positive, the first (untimed) warm-up pass calls <see cref="IOffsetAllocator.CheckInvariants"/>
+/// after every <c>CheckEvery</c> ops; 0 for only at its end.
 /// </param>
-public readonly record struct ReplayOptions(int Passes = 5, int CheckEvery = 0);
+/// <param name="WarmUpMilliseconds">
+/// Untimed passes repeat until at least this long has been spent warming up (and at least two passes ran), then the
+/// harness pauses briefly: tiered JIT compiles hot methods to tier 1 in the background only after they have been
+/// called for a while, and a pass that starts earlier runs partly at tier 0. 0 for a single warm-up pass (tests).
+/// </param>
+public readonly record struct ReplayOptions(int Passes = 5, int CheckEvery = 0, int WarmUpMilliseconds = ReplayOptions.DefaultWarmUpMilliseconds)
+{
+    /// <summary>The default warm-up budget: well past the runtime's 100 ms tiering delay and 30-call threshold.</summary>
+    public const int DefaultWarmUpMilliseconds = 500;
+}
 
 /// <summary>The outcome of replaying one trace against one allocator.</summary>
 public sealed record ReplayResult(
@@ -63,7 +72,9 @@ public static class AllocationReplayer
         var offsets = new long[trace.IdCapacity];
         var passMilliseconds = new double[options.Passes];
         bool outOfMemory = false;
+        long warmUpStarted = Stopwatch.GetTimestamp();
         string? failure = Verified(trace, subject, offsets, options.CheckEvery, "warm-up", ref outOfMemory);
+        failure ??= WarmUp(trace, subject, offsets, options.WarmUpMilliseconds, warmUpStarted);
         long allocatedBytes = 0;
         for (int pass = 0; pass < options.Passes && failure is null; pass++)
         {
@@ -83,6 +94,36 @@ public static class AllocationReplayer
 
         return new ReplayResult(subject.Name, trace.Name, trace.OpCount, passMilliseconds,
             failure is null ? Median(passMilliseconds) : double.NaN, allocatedBytes, failure, outOfMemory);
+    }
+
+    /// <summary>Further untimed, verified passes until the warm-up budget is spent, then a pause for background JIT.</summary>
+    /// <returns>Null, or the first failure.</returns>
+    public static string? WarmUp(ParsedTrace trace, ReplaySubject subject, long[] offsets, int warmUpMilliseconds, long warmUpStarted)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(subject);
+        if (warmUpMilliseconds <= 0)
+        {
+            return null;
+        }
+
+        for (int pass = 2; pass <= MinWarmUpPasses || Stopwatch.GetElapsedTime(warmUpStarted).TotalMilliseconds < warmUpMilliseconds; pass++)
+        {
+            if (pass > MaxWarmUpPasses)
+            {
+                break;
+            }
+
+            int failedAt = ReplayRange(trace.Ops, 0, trace.Ops.Length, subject.Allocator, offsets, out Exception? error);
+            string? failure = failedAt >= 0 ? Describe(trace, failedAt, error, $"warm-up pass {pass}") : EndStateProblem(subject, $"warm-up pass {pass}");
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        Thread.Sleep(TierUpSettleMilliseconds);
+        return null;
     }
 
     /// <summary>
@@ -195,6 +236,12 @@ public static class AllocationReplayer
         outOfMemory = problem is not null && problem.Contains(OutOfMemoryMarker, StringComparison.Ordinal);
         return problem ?? EndStateProblem(subject, phase);
     }
+
+    private const int MinWarmUpPasses = 2;
+    private const int MaxWarmUpPasses = 1000;
+
+    // Long enough for the runtime's background tier-1 compilations queued during warm-up to be installed.
+    private const int TierUpSettleMilliseconds = 200;
 
     private const string OutOfMemoryMarker = ": out of memory at op #";
 

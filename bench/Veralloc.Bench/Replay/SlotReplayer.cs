@@ -134,11 +134,12 @@ public static class SlotReplayer
     }
 
     /// <summary>
-    /// One untimed <see cref="Analyze"/> pass (statistics, invariants), then a warm-up and
-    /// <paramref name="passes"/> timed passes, each on a fresh pool from <paramref name="createPool"/>
+    /// One untimed <see cref="Analyze"/> pass (statistics, invariants), then untimed warm-up passes for at least
+    /// <paramref name="warmUpMilliseconds"/> (0: one), then <paramref name="passes"/> timed passes, each on a fresh pool from <paramref name="createPool"/>
     /// (created outside the timed region). The timed loop does only the pool calls and the held-list updates.
     /// </summary>
-    public static SlotReplayResult Run<TPool>(string poolName, ParsedTrace trace, Func<TPool> createPool, int passes, int checkEvery)
+    public static SlotReplayResult Run<TPool>(string poolName, ParsedTrace trace, Func<TPool> createPool, int passes, int checkEvery,
+        int warmUpMilliseconds = ReplayOptions.DefaultWarmUpMilliseconds)
         where TPool : ISlotPool
     {
         ArgumentNullException.ThrowIfNull(createPool);
@@ -149,7 +150,25 @@ public static class SlotReplayer
         if (failure is null)
         {
             var held = new int[analyzed.Capacity];
-            for (int pass = -1; pass < passes; pass++)
+
+            // Warm-up: repeat untimed passes until the budget is spent (see ReplayOptions.WarmUpMilliseconds).
+            long warmUpStarted = Stopwatch.GetTimestamp();
+            int warmUpPasses = 0;
+            do
+            {
+                TPool pool = createPool();
+                ReplayTimed(trace.Ops, ref pool, held);
+                warmUpPasses++;
+            }
+            while (warmUpMilliseconds > 0 && warmUpPasses < 1000
+                && (warmUpPasses < 2 || Stopwatch.GetElapsedTime(warmUpStarted).TotalMilliseconds < warmUpMilliseconds));
+
+            if (warmUpMilliseconds > 0)
+            {
+                Thread.Sleep(200);
+            }
+
+            for (int pass = 0; pass < passes; pass++)
             {
                 TPool pool = createPool();
                 if (pool.Capacity != held.Length)
@@ -161,10 +180,7 @@ public static class SlotReplayer
                 long started = Stopwatch.GetTimestamp();
                 ReplayTimed(trace.Ops, ref pool, held);
                 long elapsed = Stopwatch.GetTimestamp() - started;
-                if (pass >= 0)
-                {
-                    passMilliseconds[pass] = elapsed * 1000.0 / Stopwatch.Frequency;
-                }
+                passMilliseconds[pass] = elapsed * 1000.0 / Stopwatch.Frequency;
             }
         }
 

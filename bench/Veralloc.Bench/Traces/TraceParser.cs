@@ -169,5 +169,5 @@ public static class TraceParser
         e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
 
     private static FormatException Error(string sourceName, int lineNumber, string problem, ReadOnlySpan<byte> line) =>
-        new($"{sourceName}:{lineNumber}: {problem}: '{Encoding.ASCII.GetString(line)}'");
+        new($"{sourceName}:{lineNumber}: {problem.TrimEnd('.')}: '{Encoding.ASCII.GetString(line)}'");
 }

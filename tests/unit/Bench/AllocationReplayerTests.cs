@@ -29,7 +29,7 @@ public sealed class AllocationReplayerTests
         ParsedTrace trace = TraceParser.Parse(SmallTrace, "t");
         var allocator = new RecordingAllocator();
 
-        ReplayResult result = AllocationReplayer.Run(trace, allocator.Subject(), new ReplayOptions(Passes: 3, CheckEvery: 2));
+        ReplayResult result = AllocationReplayer.Run(trace, allocator.Subject(), new ReplayOptions(Passes: 3, CheckEvery: 2, WarmUpMilliseconds: 0));
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(3, result.PassMilliseconds.Count);
@@ -47,10 +47,26 @@ public sealed class AllocationReplayerTests
         ParsedTrace trace = LolfuzzGenerator.Generate(rounds: 2, stepsPerRound: 300, seed: 5);
         using ReplaySubject subject = AllocatorRegistry.Find(name)!.Create();
 
-        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 2));
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 2, WarmUpMilliseconds: 0));
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(0, result.ManagedBytesAllocatedInTimedPasses);
+    }
+
+    [Fact]
+    public void WarmUpRepeatsVerifiedPassesUntilItsBudgetIsSpent()
+    {
+        ParsedTrace trace = TraceParser.Parse(SmallTrace, "t");
+        var allocator = new RecordingAllocator();
+
+        ReplayResult result = AllocationReplayer.Run(trace, allocator.Subject(), new ReplayOptions(Passes: 1, WarmUpMilliseconds: 30));
+
+        Assert.True(result.Succeeded, result.Failure);
+        int passes = allocator.Calls.Count / 6;
+        Assert.Equal(0, allocator.Calls.Count % 6);
+        Assert.True(passes >= 2 + 1, $"expected at least two warm-up passes and one timed pass, saw {passes} passes");
+        // Every pass is verified at its end; the first warm-up pass also checks at the end of its checked replay.
+        Assert.Equal(passes + 1, allocator.InvariantChecks);
     }
 
     [Fact]
@@ -59,7 +75,7 @@ public sealed class AllocationReplayerTests
         ParsedTrace trace = TraceParser.Parse("a 0 64 8\na 1 64 8\nf 0\nf 1\n", "t");
         var allocator = new RecordingAllocator(capacityBytes: 100);
 
-        ReplayResult result = AllocationReplayer.Run(trace, allocator.Subject(), new ReplayOptions(Passes: 1));
+        ReplayResult result = AllocationReplayer.Run(trace, allocator.Subject(), new ReplayOptions(Passes: 1, WarmUpMilliseconds: 0));
 
         Assert.False(result.Succeeded);
         Assert.Contains("out of memory at op #1 (a 1 64 8)", result.Failure, StringComparison.Ordinal);
@@ -75,7 +91,7 @@ public sealed class AllocationReplayerTests
         var allocator = new RecordingAllocator();
         var subject = new ReplaySubject("leaky", allocator, () => "3 blocks still live");
 
-        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 2));
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 2, WarmUpMilliseconds: 0));
 
         Assert.False(result.Succeeded);
         Assert.Contains("warm-up: not empty after every block was freed: 3 blocks still live", result.Failure, StringComparison.Ordinal);
@@ -86,7 +102,7 @@ public sealed class AllocationReplayerTests
     public void TracesThatLeaveBlocksLiveAreRejected()
     {
         ParsedTrace trace = TraceParser.Parse("a 0 8 8\n", "t");
-        var error = Assert.Throws<ArgumentException>(() => AllocationReplayer.Run(trace, new RecordingAllocator().Subject(), new ReplayOptions(1)));
+        var error = Assert.Throws<ArgumentException>(() => AllocationReplayer.Run(trace, new RecordingAllocator().Subject(), new ReplayOptions(1, WarmUpMilliseconds: 0)));
         Assert.Contains("frees every block", error.Message, StringComparison.Ordinal);
     }
 
@@ -97,7 +113,7 @@ public sealed class AllocationReplayerTests
         using ReplaySubject subject = AllocatorRegistry.CreateFreeList(new FreeListOptions { CheckedMode = true });
         var allocator = (FreeListAllocator)subject.Allocator;
 
-        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 1));
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 1, WarmUpMilliseconds: 0));
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.True(allocator.HeapBytes > 0);
@@ -149,7 +165,7 @@ public sealed class AllocationReplayerTests
         ParsedTrace trace = LolfuzzGenerator.Generate(rounds: 2, stepsPerRound: 300, seed: 1);
         using ReplaySubject subject = AllocatorRegistry.Find(name)!.Create();
 
-        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 50));
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 50, WarmUpMilliseconds: 0));
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(name, result.Allocator);
@@ -163,7 +179,7 @@ public sealed class AllocationReplayerTests
         ParsedTrace trace = TraceParser.Parse("a 0 24 8\na 1 100 8\nf 0\na 2 16 8\nf 1\nf 2\n", "t");
         using ReplaySubject subject = AllocatorRegistry.Find("linkedlist")!.Create();
 
-        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 1));
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 1, WarmUpMilliseconds: 0));
 
         Assert.True(result.Succeeded, result.Failure);
     }

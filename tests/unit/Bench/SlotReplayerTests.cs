@@ -64,7 +64,7 @@ public sealed class SlotReplayerTests
     {
         ParsedTrace trace = SlotsWorkload(capacity: 1000, keys: 10, steps: 20_000, seed: 0);
 
-        SlotReplayResult result = SlotReplayer.Run("slots", trace, () => new SlotAllocatorPool(new SlotAllocator(1000, 1000)), passes: 1, checkEvery: 500);
+        SlotReplayResult result = SlotReplayer.Run("slots", trace, () => new SlotAllocatorPool(new SlotAllocator(1000, 1000)), passes: 1, checkEvery: 500, warmUpMilliseconds: 0);
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.True(result.Stats.SameKeyReuseRate > 0.2, $"same-key reuse {result.Stats.SameKeyReuseRate:P1} should exceed twice the 10% chance");

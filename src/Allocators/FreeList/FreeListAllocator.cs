@@ -47,6 +47,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     private readonly ILinearMemory _memory;
     private readonly Dictionary<long, LiveAllocation>? _live;
+    private readonly bool _exactFitAtHeapBase;
     private long _head = EndOfList;
     private long _freeBytes;
 
@@ -63,6 +64,8 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             _live = new Dictionary<long, LiveAllocation>();
         }
 
+        _exactFitAtHeapBase = options is { ExactFitAtHeapBase: true };
+
         long existingBytes = memory.SizeBytes;
         if (existingBytes > 0)
         {
@@ -74,6 +77,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>The heap this allocator manages.</summary>
     public ILinearMemory Memory => _memory;
+
+    /// <summary>Whether the allocator takes an exact fit at offset 0 (see <see cref="FreeListOptions.ExactFitAtHeapBase"/>).</summary>
+    public bool ExactFitAtHeapBase => _exactFitAtHeapBase;
 
     /// <summary>Whether the allocator runs in checked mode (see <see cref="FreeListOptions.CheckedMode"/>).</summary>
     public bool IsChecked => _live is not null;
@@ -111,9 +117,30 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
     }
 
-    /// <summary>The number of free blocks (walks the list, O(n)).</summary>
-    /// <exception cref="InvariantViolationException">The list is corrupted.</exception>
-    public int FreeBlockCount => GetFreeBlocks().Count;
+    /// <summary>The number of free blocks (walks the list, O(n), allocation-free).</summary>
+    /// <exception cref="InvariantViolationException">The list is corrupted (a link leaves the heap or the list is cyclic).</exception>
+    public int FreeBlockCount
+    {
+        get
+        {
+            long heapBytes = HeapBytes;
+            long maxNodes = heapBytes / NodeBytes;
+            int count = 0;
+            for (long node = _head; node != EndOfList; node = ReadNext(node))
+            {
+                bool readable = node >= 0 && node <= heapBytes - NodeBytes && (node & (NodeBytes - 1)) == 0;
+                if (!readable || count >= maxNodes)
+                {
+                    // The checked walk names the corruption.
+                    return GetFreeBlocks().Count;
+                }
+
+                count++;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>
     /// Allocates per SEED-SEMANTICS §1: <c>full = roundUp(max(size, NODE), NODE)</c> bytes at a multiple
@@ -124,7 +151,13 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <param name="size">The bytes requested; positive, and small enough that rounding it up to NODE does not overflow.</param>
     /// <param name="alignment">A power of two, at most <see cref="MaxAlignment"/>.</param>
     /// <param name="offset">The allocation's offset, a multiple of both NODE and <paramref name="alignment"/>.</param>
-    /// <returns>False when nothing fits and the memory cannot grow; nothing changes then.</returns>
+    /// <returns>
+    /// False when nothing fits and the memory cannot grow; nothing changes then. One documented exception,
+    /// inherited from the reference's <c>full &gt;= end</c> guard (default policy only): on a heap of 0
+    /// pages, a request whose rounded size is a whole number of pages grows the heap, and the retry skips
+    /// the resulting single block <c>[0, full)</c>, so the call returns false with the heap grown and free.
+    /// <see cref="FreeListOptions.ExactFitAtHeapBase"/> removes this case.
+    /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The size or alignment breaks the rules above; nothing changes.</exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
@@ -138,10 +171,14 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 return false;
             }
 
-            // The grown range ends the heap, is page-aligned and at least fullBytes long, and it heads
-            // the list, so the retry cannot fail.
-            bool carved = TryCarve(fullBytes, effectiveAlignment, out offset);
-            Debug.Assert(carved, "an allocation must fit right after growing for it");
+            // The grown range ends the heap, is page-aligned, at least fullBytes long, and heads the list,
+            // so the retry fits, except through the reference's `full >= end` guard (see returns; note 0002).
+            if (!TryCarve(fullBytes, effectiveAlignment, out offset))
+            {
+                Debug.Assert(!_exactFitAtHeapBase && fullBytes == HeapBytes, "only the underflow guard can make the retry fail");
+                offset = 0;
+                return false;
+            }
         }
 
         Debug.Assert((offset & (effectiveAlignment - 1)) == 0, "the offset must honour the alignment");
@@ -233,10 +270,11 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         {
             long blockEnd = block + ReadSize(block);
 
-            // The reference guards with `full >= end` against unsigned underflow of `end - full`; its heap
-            // never starts at address 0. Offsets here start at 0 and are signed, so the guard that keeps
-            // the same meaning is `full > end` (docs/design-notes/0002-freelist-memory-model.md).
-            if (fullBytes <= blockEnd)
+            // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
+            // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
+            // keeps only the underflow meaning (docs/design-notes/0002-freelist-memory-model.md).
+            bool clearOfGuard = _exactFitAtHeapBase ? fullBytes <= blockEnd : fullBytes < blockEnd;
+            if (clearOfGuard)
             {
                 long position = (blockEnd - fullBytes) & ~(alignment - 1);
                 if (position >= block)

@@ -11,6 +11,15 @@ public sealed record FreeListOptions
     /// conservation against the table. Costs a dictionary operation per call; meant for tests and debugging.
     /// </summary>
     public bool CheckedMode { get; init; }
+
+    /// <summary>
+    /// The fit policy at offset 0. SEED-SEMANTICS §1 skips a block when <c>full &gt;= end</c>: in the
+    /// reference that only guards <c>end - full</c> against unsigned underflow, because its heap never
+    /// starts at address 0; with offsets from 0 it also skips a block <c>[0, full)</c> that fits exactly.
+    /// False (the default) keeps §1's observable behaviour, including that skip. True uses the block
+    /// (the guard becomes <c>full &gt; end</c>), so a grow-and-retry never fails.
+    /// </summary>
+    public bool ExactFitAtHeapBase { get; init; }
 }
 
 /// <summary>One live allocation as recorded by a checked-mode <see cref="FreeListAllocator"/>.</summary>

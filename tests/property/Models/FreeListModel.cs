@@ -15,14 +15,17 @@ internal sealed class FreeListModel
 
     private readonly int _maxPages;
     private readonly long _failingGrowthAttempt;
+    private readonly bool _exactFitAtHeapBase;
     private List<AddressRange> _free = [];
 
     /// <param name="maxPages">Growth beyond this many pages fails (the slab limit).</param>
     /// <param name="failingGrowthAttempt">The 0-based growth attempt that fails by injection, or -1 for none.</param>
-    public FreeListModel(int maxPages, long failingGrowthAttempt = -1)
+    /// <param name="exactFitAtHeapBase">False: §1's `full >= end` guard literally; true: only blocks too small are skipped.</param>
+    public FreeListModel(int maxPages, long failingGrowthAttempt = -1, bool exactFitAtHeapBase = false)
     {
         _maxPages = maxPages;
         _failingGrowthAttempt = failingGrowthAttempt;
+        _exactFitAtHeapBase = exactFitAtHeapBase;
     }
 
     public int Pages { get; private set; }
@@ -81,6 +84,11 @@ internal sealed class FreeListModel
     {
         foreach (AddressRange block in _free)
         {
+            if (!_exactFitAtHeapBase && full >= block.End)
+            {
+                continue;
+            }
+
             if (block.End - full < block.Start)
             {
                 continue;

@@ -98,6 +98,7 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Top + Next, target);
         AssertViolation(allocator, FreeListInvariantIds.Bounds);
+        Assert.Equal(FreeListInvariantIds.Bounds, Assert.Throws<InvariantViolationException>(() => allocator.FreeBlockCount).InvariantId);
     }
 
     [Theory]
@@ -149,6 +150,7 @@ public sealed class FreeListCorruptionTests
         allocator.Memory.WriteWord(Low + Next, lastNext);
         AssertViolation(allocator, FreeListInvariantIds.Acyclic);
         Assert.Equal(FreeListInvariantIds.Acyclic, Assert.Throws<InvariantViolationException>(allocator.GetFreeBlocks).InvariantId);
+        Assert.Equal(FreeListInvariantIds.Acyclic, Assert.Throws<InvariantViolationException>(() => allocator.FreeBlockCount).InvariantId);
     }
 
     [Fact]

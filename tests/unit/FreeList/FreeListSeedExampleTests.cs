@@ -35,18 +35,22 @@ public sealed class FreeListSeedExampleTests
         allocator.CheckInvariants();
     }
 
-    [Fact]
-    public void FreeingThreeNOneNZeroTwoNGivesTheSeedListsInTurn()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FreeingThreeNOneNZeroTwoNGivesTheSeedListsInTurn(bool exactFitAtHeapBase)
     {
-        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { CheckedMode = true });
+        var options = new FreeListOptions { CheckedMode = true, ExactFitAtHeapBase = exactFitAtHeapBase };
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), options);
 
         // Keep everything above 4N live, then take the four nodes below it, so the list starts empty.
+        // The node at 0 is taken with alignment 2N out of {0, 2N}, which is not an exact fit at offset 0.
         Assert.True(allocator.TryAllocate(Page - (4 * Node), 1, out long above));
         Assert.Equal(4 * Node, above);
-        long[] expectedOffsets = [3 * Node, 2 * Node, 1 * Node, 0];
-        foreach (long expected in expectedOffsets)
+        (long Alignment, long Expected)[] takes = [(1, 3 * Node), (1, 2 * Node), (2 * Node, 0), (1, 1 * Node)];
+        foreach ((long alignment, long expected) in takes)
         {
-            Assert.True(allocator.TryAllocate(Node, 1, out long offset));
+            Assert.True(allocator.TryAllocate(Node, alignment, out long offset));
             Assert.Equal(expected, offset);
         }
 
@@ -60,7 +64,7 @@ public sealed class FreeListSeedExampleTests
         Assert.Equal([Block(3 * Node, Node), Block(1 * Node, Node)], allocator.GetFreeBlocks());
         allocator.CheckInvariants();
 
-        allocator.Free(0, Node, 1);
+        allocator.Free(0, Node, 2 * Node);
         Assert.Equal([Block(3 * Node, Node), Block(0, 2 * Node)], allocator.GetFreeBlocks());
         allocator.CheckInvariants();
 
@@ -109,15 +113,52 @@ public sealed class FreeListSeedExampleTests
     }
 
     [Fact]
-    public void AnExactFitAtOffsetZeroIsTaken()
+    public void ByDefaultTheFullGreaterOrEqualEndGuardSkipsAnExactFitAtOffsetZero()
     {
-        // The reference's underflow guard `full >= end` would skip this block (see design note 0002).
-        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
+        // §1 literally: growing an empty heap by one page for a PAGE request creates {0, PAGE}, and the
+        // retry skips it because full >= end. The call fails with the heap grown (the documented exception).
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 4), new FreeListOptions { CheckedMode = true });
+        Assert.False(allocator.ExactFitAtHeapBase);
+        Assert.False(allocator.TryAllocate(Page, 1, out _));
+        Assert.Equal(1, allocator.PageCount);
+        Assert.Equal([Block(0, Page)], allocator.GetFreeBlocks());
+        allocator.CheckInvariants();
+
+        // The next identical request grows again; the merged block [0, 2 PAGE) now fits above 0.
+        Assert.True(allocator.TryAllocate(Page, 1, out long offset));
+        Assert.Equal(Page, offset);
+        Assert.Equal([Block(0, Page)], allocator.GetFreeBlocks());
+
+        // A NODE request against {0, NODE}-style exact fits at 0 is skipped the same way, so it grows.
+        var small = new FreeListAllocator(new SlabLinearMemory(maxPages: 4));
+        Assert.True(small.TryAllocate(Page - Node, 1, out long high));
+        Assert.Equal(Node, high);
+        Assert.Equal([Block(0, Node)], small.GetFreeBlocks());
+        Assert.True(small.TryAllocate(1, 1, out long grown));
+        Assert.Equal(2, small.PageCount);
+        Assert.Equal((2 * Page) - Node, grown);
+        Assert.Equal([Block(Page, Page - Node), Block(0, Node)], small.GetFreeBlocks());
+        small.CheckInvariants();
+    }
+
+    [Fact]
+    public void TheExactFitPolicyTakesTheBlockAtOffsetZero()
+    {
+        var options = new FreeListOptions { CheckedMode = true, ExactFitAtHeapBase = true };
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), options);
+        Assert.True(allocator.ExactFitAtHeapBase);
         Assert.True(allocator.TryAllocate(Page, 1, out long offset));
         Assert.Equal(0, offset);
         Assert.Equal(1, allocator.PageCount);
         Assert.Empty(allocator.GetFreeBlocks());
         allocator.CheckInvariants();
+
+        var small = new FreeListAllocator(new SlabLinearMemory(maxPages: 4), options);
+        Assert.True(small.TryAllocate(Page - Node, 1, out _));
+        Assert.True(small.TryAllocate(1, 1, out long low));
+        Assert.Equal(0, low);
+        Assert.Equal(1, small.PageCount);
+        Assert.Empty(small.GetFreeBlocks());
     }
 
     [Fact]

@@ -7,6 +7,7 @@ namespace Veralloc.Tests.Unit.SegregatedFit;
 /// <summary>For every SEG-* id: break exactly that invariant and assert CheckInvariants reports exactly that id.</summary>
 public sealed class SegregatedFitCorruptionTests
 {
+    /// <summary>Corrupts the structure so that exactly SEG-ALIGNED is reported.</summary>
     [Fact]
     public void AlignedViolationIsReported()
     {
@@ -17,6 +18,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Aligned);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-PHYS is reported.</summary>
     [Fact]
     public void PhysicalViolationIsReported()
     {
@@ -26,6 +28,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Physical);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-PHYS is reported.</summary>
     [Fact]
     public void PhysicalViolationIsReportedWhenTheBlocksDoNotTileTheRange()
     {
@@ -36,6 +39,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Physical);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-NOFREENBR is reported.</summary>
     [Fact]
     public void NoFreeNeighboursViolationIsReported()
     {
@@ -45,6 +49,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.NoFreeNeighbours);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-BITMAP is reported.</summary>
     [Fact]
     public void BitmapViolationIsReported()
     {
@@ -54,6 +59,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Bitmap);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-LISTS is reported.</summary>
     [Fact]
     public void ListsViolationIsReportedForABrokenLink()
     {
@@ -74,6 +80,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Lists);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-LISTS is reported.</summary>
     [Fact]
     public void ListsViolationIsReportedForAFreeBlockOnNoList()
     {
@@ -83,6 +90,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Lists);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-CONSERVE is reported.</summary>
     [Fact]
     public void ConserveViolationIsReported()
     {
@@ -92,6 +100,7 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.Conserve);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-USEDMAP is reported.</summary>
     [Fact]
     public void UsedMapViolationIsReported()
     {

@@ -149,6 +149,7 @@ public sealed class BumpAllocatorTests
         Assert.Contains("end offset 9 must be at least the start offset 10", reversed.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Corrupts the structure so that exactly BUMP-BOUNDS is reported.</summary>
     [Fact]
     public void BoundsViolationIsReported()
     {
@@ -159,6 +160,7 @@ public sealed class BumpAllocatorTests
         Assert.Equal(TextbookInvariantIds.BumpBounds, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
     }
 
+    /// <summary>Corrupts the structure so that exactly BUMP-RESET is reported.</summary>
     [Fact]
     public void ResetViolationIsReported()
     {
@@ -169,6 +171,7 @@ public sealed class BumpAllocatorTests
         Assert.Equal(TextbookInvariantIds.BumpReset, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
     }
 
+    /// <summary>Corrupts the structure so that exactly BUMP-LIVE is reported.</summary>
     [Fact]
     public void LiveViolationIsReportedForANegativeCount()
     {
@@ -179,6 +182,7 @@ public sealed class BumpAllocatorTests
         Assert.Equal(TextbookInvariantIds.BumpLive, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
     }
 
+    /// <summary>Corrupts the structure so that exactly BUMP-LIVE is reported.</summary>
     [Fact]
     public void LiveViolationIsReportedWhenTheCountDisagreesWithTheTable()
     {

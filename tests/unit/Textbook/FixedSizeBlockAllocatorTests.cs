@@ -1,4 +1,5 @@
 using Veralloc.Allocators;
+using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Allocators.Textbook;
@@ -77,6 +78,23 @@ public sealed class FixedSizeBlockAllocatorTests
     }
 
     [Fact]
+    public void FreeListFallbackServesClassBlocksFromTheTopOfTheGrownHeap()
+    {
+        // §1: a fresh free list grows one page and carves from the top; the class block (32, 32) lands at PAGE - 32.
+        var memory = new SlabLinearMemory(maxPages: 2);
+        var allocator = new FixedSizeBlockAllocator(new FreeListAllocator(memory), memory);
+
+        Assert.True(allocator.TryAllocate(20, 1, out long block));
+        allocator.Free(block, 20, 1);
+        Assert.True(allocator.TryAllocate(32, 32, out long reused));
+
+        Assert.Equal(LinearMemory.PageBytes - 32, block);
+        Assert.Equal(block, reused);
+        Assert.Equal(1, memory.PageCount);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
     public void FallbackFailureIsReportedAsFalse()
     {
         var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 16), new SlabLinearMemory(1, 1));
@@ -143,6 +161,7 @@ public sealed class FixedSizeBlockAllocatorTests
         Assert.Contains("The class size is 24", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-CLASS is reported.</summary>
     [Fact]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
@@ -155,6 +174,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeClass);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
     public void AcyclicViolationIsReportedForACycle()
     {
@@ -169,6 +189,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
     public void AcyclicViolationIsReportedForAListShorterThanRecorded()
     {
@@ -183,6 +204,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
     }
 
+    /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported.</summary>
     [Fact]
     public void DisjointViolationIsReportedWhenABlockIsFreedIntoTwoClasses()
     {
@@ -194,6 +216,7 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeDisjoint);
     }
 
+    /// <summary>Corrupts the structure so that exactly the fallback's BUMP-BOUNDS is reported.</summary>
     [Fact]
     public void FallbackViolationsSurface()
     {

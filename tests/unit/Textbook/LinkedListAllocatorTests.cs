@@ -191,6 +191,7 @@ public sealed class LinkedListAllocatorTests
         allocator.CheckInvariants();
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-ACYCLIC is reported.</summary>
     [Fact]
     public void AcyclicViolationIsReported()
     {
@@ -203,6 +204,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListAcyclic);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-BOUNDS is reported.</summary>
     [Fact]
     public void BoundsViolationIsReportedForARegionPastTheEnd()
     {
@@ -213,6 +215,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListBounds);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-BOUNDS is reported.</summary>
     [Fact]
     public void BoundsViolationIsReportedForALinkOutsideTheMemory()
     {
@@ -223,6 +226,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListBounds);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-ALIGNED is reported.</summary>
     [Fact]
     public void AlignedViolationIsReported()
     {
@@ -233,6 +237,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListAligned);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-MINSIZE is reported.</summary>
     [Fact]
     public void MinSizeViolationIsReported()
     {
@@ -243,6 +248,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListMinSize);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-DISJOINT is reported.</summary>
     [Fact]
     public void DisjointViolationIsReportedAfterFreeingPartOfAFreeRegion()
     {
@@ -254,6 +260,7 @@ public sealed class LinkedListAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.LinkedListDisjoint);
     }
 
+    /// <summary>Corrupts the structure so that exactly LL-CONSERVE is reported.</summary>
     [Fact]
     public void ConserveViolationIsReported()
     {

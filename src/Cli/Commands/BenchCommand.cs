@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Veralloc.Allocators.Slots;
+using Veralloc.Bench.Replay;
+using Veralloc.Bench.Traces;
+
+namespace Veralloc.Cli.Commands;
+
+/// <summary>
+/// <c>veralloc bench --trace FILE</c>: replays one trace against registered allocators (or, for a slot trace,
+/// the slot allocator at thresholds 1000 and 0) and prints ns/op with ratios. Subcommands: <c>scaling</c>, <c>micro</c>.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var traceOption = new Option<FileInfo?>("--trace") { Description = "The trace to replay (generate with: python3 shared/tools/gen_traces.py traces)." };
+        var allocatorOption = new Option<string>("--allocator") { Description = $"An allocator name ({string.Join(", ", AllocatorRegistry.All.Select(a => a.Name))}) or 'all'.", DefaultValueFactory = _ => "all" };
+        var passesOption = new Option<int>("--passes") { Description = "Timed passes (the median is reported), after one warm-up.", DefaultValueFactory = _ => 5 };
+        var checkOption = new Option<int>("--check") { Description = "In the untimed warm-up, call CheckInvariants every K ops (0 = only at the end).", DefaultValueFactory = _ => 0 };
+        var slotsOption = new Option<bool>("--slots") { Description = "The trace is a slot trace (s/r ops): replay it on SlotAllocator with thresholds 1000 and 0." };
+        var capacityOption = new Option<int>("--capacity") { Description = "Slot pool capacity for --slots.", DefaultValueFactory = _ => 1000 };
+        var maxOpsOption = new Option<int>("--max-ops") { Description = "Replay only the first N ops, then free what is live (0 = whole trace).", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("bench", "Replay a trace against allocators and compare ns/op.")
+        {
+            traceOption, allocatorOption, passesOption, checkOption, slotsOption, capacityOption, maxOpsOption,
+        };
+        command.Subcommands.Add(ScalingCommand.Create());
+        command.Subcommands.Add(MicroCommand.Create());
+        command.SetAction(parseResult =>
+        {
+            FileInfo? traceFile = parseResult.GetValue(traceOption);
+            int passes = parseResult.GetValue(passesOption);
+            int checkEvery = parseResult.GetValue(checkOption);
+            int maxOps = parseResult.GetValue(maxOpsOption);
+            if (traceFile is null)
+            {
+                return CliErrors.BadArguments("--trace FILE is required (or use 'bench scaling' / 'bench micro').");
+            }
+
+            if (passes < 1 || checkEvery < 0 || maxOps < 0)
+            {
+                return CliErrors.BadArguments("--passes must be at least 1; --check and --max-ops must not be negative.");
+            }
+
+            ParsedTrace? trace = CliErrors.LoadTrace(traceFile.FullName);
+            if (trace is null)
+            {
+                return CliErrors.BadArgumentsExitCode;
+            }
+
+            bool slots = parseResult.GetValue(slotsOption);
+            if (slots != (trace.Kind == TraceKind.Slot))
+            {
+                return CliErrors.BadArguments(slots
+                    ? $"--slots needs a slot trace (s/r ops); '{trace.Name}' is an allocation trace."
+                    : $"'{trace.Name}' is a slot trace: add --slots.");
+            }
+
+            if (slots)
+            {
+                int capacity = parseResult.GetValue(capacityOption);
+                return capacity is < 1 or > SlotAllocator.MaxCapacity
+                    ? CliErrors.BadArguments($"--capacity must be between 1 and {SlotAllocator.MaxCapacity}.")
+                    : RunSlots(trace, capacity, passes, checkEvery);
+            }
+
+            string name = parseResult.GetValue(allocatorOption) ?? "all";
+            List<AllocatorEntry> entries;
+            if (string.Equals(name, "all", StringComparison.OrdinalIgnoreCase))
+            {
+                entries = [.. AllocatorRegistry.All];
+            }
+            else if (AllocatorRegistry.Find(name) is { } entry)
+            {
+                entries = [entry];
+            }
+            else
+            {
+                return CliErrors.BadArguments($"unknown allocator '{name}'; known: {string.Join(", ", AllocatorRegistry.All.Select(a => a.Name))}, all.");
+            }
+
+            if (!trace.EndsEmpty)
+            {
+                return CliErrors.BadArguments($"'{trace.Name}' leaves {trace.LiveBlocksAtEnd} blocks live; the harness needs a trace that frees everything (or use --max-ops, which appends the free-all).");
+            }
+
+            if (maxOps > 0)
+            {
+                trace = trace.Capped(maxOps);
+            }
+
+            return RunAllocators(trace, entries, new ReplayOptions(passes, checkEvery));
+        });
+        return command;
+    }
+
+    private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, ReplayOptions options)
+    {
+        AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
+        var results = new List<ReplayResult>();
+        foreach (AllocatorEntry slow in entries.Where(e => e.LinearPerOp && trace.PeakLiveBlocks >= 10_000))
+        {
+            AnsiConsole.MarkupLine($"[yellow]note[/]: {slow.Name} costs O(free blocks) per op and this trace keeps {trace.PeakLiveBlocks:N0} blocks live: expect minutes per pass (--max-ops bounds it).");
+        }
+
+        foreach (AllocatorEntry entry in entries)
+        {
+            AnsiConsole.MarkupLine($"  replaying [bold]{entry.Name}[/]…");
+            using ReplaySubject subject = entry.Create();
+            results.Add(AllocationReplayer.Run(trace, subject, options));
+        }
+
+        ReplayResult? native = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.Native && r.Succeeded);
+        ReplayResult? freeList = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.FreeList && r.Succeeded);
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("allocator", "median ms", "min–max ms", "ns/op", "× native", "× freelist", "managed B in timed passes", "verified");
+        foreach (ReplayResult result in results)
+        {
+            table.AddRow(
+                result.Allocator,
+                result.Succeeded ? F(result.MedianMilliseconds, "F1") : "–",
+                result.Succeeded ? $"{F(result.PassMilliseconds.Min(), "F1")}–{F(result.PassMilliseconds.Max(), "F1")}" : "–",
+                result.Succeeded ? F(result.NanosecondsPerOp, "F1") : "–",
+                Ratio(result, native),
+                Ratio(result, freeList),
+                result.ManagedBytesAllocatedInTimedPasses.ToString("N0", CultureInfo.InvariantCulture),
+                result.Succeeded ? "[green]yes[/]" : result.OutOfMemory ? "[yellow]out of memory[/]" : "[red]FAILED[/]");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's on the same op sequence (lower is faster). Verified = invariants hold and the allocator is empty after every pass.[/]");
+        foreach (ReplayResult stopped in results.Where(r => r.OutOfMemory))
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(stopped.Allocator)} cannot run this trace[/] (a legal outcome, not a verification failure): {Markup.Escape(stopped.Failure ?? string.Empty)}");
+        }
+
+        foreach (ReplayResult failed in results.Where(r => r.FailedVerification))
+        {
+            CliErrors.VerificationFailed($"{failed.Allocator}: {failed.Failure}");
+        }
+
+        return results.Any(r => r.FailedVerification) ? CliErrors.VerificationFailedExitCode : 0;
+    }
+
+    private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery)
+    {
+        int keys = trace.Ops.Where(op => op.Kind == TraceOpKind.SlotAlloc && op.Id >= 0).Select(op => op.Id).Distinct().Count();
+        AnsiConsole.MarkupLine($"[bold]bench --slots[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops, {keys} keys, capacity {capacity}; warm-up + {passes} timed passes on fresh pools, median reported");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("maxUnusedWarm", "ns/op", "allocations", "refused (full)", "same-key reuse", "chance (1/keys)", "verified");
+        bool ok = true;
+        foreach (int threshold in new[] { capacity, 0 })
+        {
+            SlotReplayResult result = SlotReplayer.Run($"slots(threshold {threshold})", trace,
+                () => new SlotAllocatorPool(new SlotAllocator(capacity, threshold)), passes, checkEvery);
+            ok &= result.Succeeded;
+            table.AddRow(
+                threshold.ToString(CultureInfo.InvariantCulture),
+                result.Succeeded ? F(result.NanosecondsPerOp, "F1") : "–",
+                result.Stats.Allocations.ToString("N0", CultureInfo.InvariantCulture),
+                result.Stats.Refusals.ToString("N0", CultureInfo.InvariantCulture),
+                result.Succeeded ? $"{result.Stats.SameKeyReuseRate:P1} ({result.Stats.SameKeyReuses:N0}/{result.Stats.KeyedAllocations:N0})" : "–",
+                keys == 0 ? "–" : $"{1.0 / keys:P1}",
+                result.Succeeded ? "[green]yes[/]" : "[red]FAILED[/]");
+            if (!result.Succeeded)
+            {
+                CliErrors.VerificationFailed($"{result.Pool}: {result.Failure}");
+            }
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("[dim]same-key reuse = keyed allocations that got a slot last used with the same key. SEED §3 expects more than twice chance at threshold = capacity.[/]");
+        return ok ? 0 : CliErrors.VerificationFailedExitCode;
+    }
+
+    private static string Ratio(ReplayResult result, ReplayResult? baseline) =>
+        result.Succeeded && baseline is not null && baseline.NanosecondsPerOp > 0
+            ? F(result.NanosecondsPerOp / baseline.NanosecondsPerOp, "F2")
+            : "–";
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,4 +1,5 @@
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Allocators.Lands;
 
@@ -105,7 +106,7 @@ public interface ILand
     /// <exception cref="ArgumentException"><paramref name="target"/> is this land, or it would reject one of the ranges (overlap, alignment, bounds); nothing changes.</exception>
     void FlushTo(ILand target);
 
-    /// <summary>Checks every LAND-* invariant that applies to this implementation (see <see cref="LandInvariantIds"/>).</summary>
+    /// <summary>Checks every LAND-* invariant that applies to this implementation (see <see cref="Veralloc.Invariants.InvariantIds.LandInvariantIds"/>).</summary>
     /// <exception cref="InvariantViolationException">An invariant is broken; the exception names its id and the offending range.</exception>
     void CheckInvariants();
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Allocators.Lands;
 

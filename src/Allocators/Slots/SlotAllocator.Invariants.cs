@@ -1,5 +1,6 @@
 using System.Globalization;
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Allocators.Slots;
 

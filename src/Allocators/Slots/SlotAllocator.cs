@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Veralloc.Allocators.Concurrency;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Allocators.Slots;
 
@@ -655,7 +656,7 @@ public sealed partial class SlotAllocator
 
     [DoesNotReturn]
     private static void ThrowExclusiveViolation(int slot) =>
-        new Veralloc.Invariants.InvariantViolation(Veralloc.Invariants.SlotInvariantIds.Exclusive,
+        new Veralloc.Invariants.InvariantViolation(SlotInvariantIds.Exclusive,
             string.Create(CultureInfo.InvariantCulture, $"slot {slot}"),
             "the slot was chosen for allocation while it is still Used: it would be handed out twice").Throw();
 

@@ -1,4 +1,4 @@
-namespace Veralloc.Invariants;
+namespace Veralloc.Invariants.InvariantIds;
 
 /// <summary>
 /// Stable ids of the land invariants (spec/land.md). A land is a set of isolated address ranges; each

@@ -1,4 +1,4 @@
-namespace Veralloc.Invariants;
+namespace Veralloc.Invariants.InvariantIds;
 
 /// <summary>
 /// Stable ids of the pooling slot allocator's invariants (spec/slots.md). Each constant's value is the id

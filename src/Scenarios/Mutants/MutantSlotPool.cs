@@ -2,6 +2,7 @@ using Veralloc.Allocators.Concurrency;
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
 using Veralloc.Scenarios.Slots;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Scenarios.Mutants;
 

@@ -18,13 +18,23 @@ public sealed class FreeListHotPathTests
         }
 
         RunRound(allocator, offsets, sizes);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int round = 0; round < 20; round++)
+
+        // The runtime itself may allocate once on this thread (tiered JIT promotion, OSR) at a
+        // moment we do not control, so take the quietest of several windows: an allocation on the
+        // hot path would show up in every window, 20 x 512 times.
+        long quietest = long.MaxValue;
+        for (int window = 0; window < 5; window++)
         {
-            RunRound(allocator, offsets, sizes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int round = 0; round < 20; round++)
+            {
+                RunRound(allocator, offsets, sizes);
+            }
+
+            quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, quietest);
         allocator.CheckInvariants();
         Assert.Equal(allocator.HeapBytes, allocator.FreeBytes);
     }

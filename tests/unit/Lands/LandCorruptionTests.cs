@@ -1,6 +1,7 @@
 using Veralloc.Allocators.Lands;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Tests.Unit.Lands;
 

@@ -12,10 +12,18 @@ public sealed class SlotAllocatorAllocationTests
         var pool = new SlotAllocator(capacity, capacity / 4);
         var held = new int[capacity];
         RunPairs(pool, held); // warm-up: JIT, tiering, first use of each key
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunPairs(pool, held);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+
+        // The runtime may allocate once on this thread (tiered JIT promotion, OSR) at a moment we do
+        // not control; a hot-path allocation would show in every window, so the quietest must be 0.
+        long quietest = long.MaxValue;
+        for (int window = 0; window < 5; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            RunPairs(pool, held);
+            quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, quietest);
         pool.CheckInvariants();
     }
 

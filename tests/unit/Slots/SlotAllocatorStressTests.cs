@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Tests.Unit.Slots;
 

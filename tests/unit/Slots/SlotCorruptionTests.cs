@@ -1,5 +1,6 @@
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
+using Veralloc.Invariants.InvariantIds;
 
 namespace Veralloc.Tests.Unit.Slots;
 

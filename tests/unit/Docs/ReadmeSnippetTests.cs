@@ -1,0 +1,121 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Veralloc.Allocators.FreeList;
+using Veralloc.Invariants;
+using Veralloc.Systematic;
+using Veralloc.Tests.Unit.Determinism;
+
+namespace Veralloc.Tests.Unit.Docs;
+
+/// <summary>
+/// The C# in README.md compiles against the real assemblies and does what the README says when run: a quick
+/// start that no longer compiles is the first thing a new user would hit.
+/// </summary>
+public sealed partial class ReadmeSnippetTests
+{
+    [Fact]
+    public void TheQuickStartSnippetsCompileAndRun()
+    {
+        string[] snippets = [.. Snippets().Where(s => s.Contains("Veralloc.Allocators", StringComparison.Ordinal))];
+        Assert.True(snippets.Length >= 2, $"expected the free-list and slot quick starts in README.md, found {snippets.Length} snippet(s)");
+
+        Assembly program = Compile(snippets, extraSource: null);
+
+        Exception? thrown = Run(program);
+        Assert.Null(thrown);
+    }
+
+    [Fact]
+    public void TheSystematicSnippetFindsTheLostUpdateAndFailsTheTest()
+    {
+        string[] snippets = [.. Snippets().Where(s => s.Contains("SystematicTest.Run", StringComparison.Ordinal))];
+        Assert.Single(snippets);
+
+        // The README leaves the user's class out; this is the one it describes (read and write in two sections).
+        const string userCode = """
+            internal sealed class SplitCounter(Veralloc.Systematic.ControlledLock gate)
+            {
+                public int Value { get; private set; }
+
+                public void Increment()
+                {
+                    gate.Enter();
+                    int seen = Value;
+                    gate.Exit();
+                    gate.Enter();
+                    Value = seen + 1;
+                    gate.Exit();
+                }
+            }
+            """;
+        Assembly program = Compile(snippets, userCode);
+
+        Exception? thrown = Run(program);
+        BugFoundException bug = Assert.IsType<BugFoundException>(thrown);
+        Assert.Contains("both increments counted", bug.Message, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<string> Snippets()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
+        return CSharpBlock().Matches(readme).Select(match => match.Groups["code"].Value);
+    }
+
+    /// <summary>Joins snippets into one top-level program, usings first, and compiles it in memory.</summary>
+    private static Assembly Compile(IEnumerable<string> snippets, string? extraSource)
+    {
+        var usings = new SortedSet<string>(StringComparer.Ordinal);
+        var statements = new List<string>();
+        foreach (string line in snippets.SelectMany(s => s.Split('\n')))
+        {
+            if (line.StartsWith("using ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';') && !line.Contains('='))
+            {
+                usings.Add(line.Trim());
+            }
+            else
+            {
+                statements.Add(line);
+            }
+        }
+
+        string program = string.Join('\n', usings) + "\n" + string.Join('\n', statements) + "\n" + (extraSource ?? string.Empty);
+        CSharpCompilation compilation = CSharpCompilation.Create(
+            "ReadmeProgram",
+            [CSharpSyntaxTree.ParseText(program, new CSharpParseOptions(LanguageVersion.Latest))],
+            References(),
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+
+        using var image = new MemoryStream();
+        var emitted = compilation.Emit(image);
+        Assert.True(emitted.Success, "README code does not compile:\n" + string.Join('\n', emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)) + "\n---\n" + program);
+        image.Position = 0;
+        return new AssemblyLoadContext("readme", isCollectible: true).LoadFromStream(image);
+    }
+
+    private static Exception? Run(Assembly program)
+    {
+        MethodInfo entry = program.EntryPoint ?? throw new InvalidOperationException("no entry point");
+        try
+        {
+            entry.Invoke(null, entry.GetParameters().Length == 0 ? null : [Array.Empty<string>()]);
+            return null;
+        }
+        catch (TargetInvocationException invocation)
+        {
+            return invocation.InnerException;
+        }
+    }
+
+    private static IEnumerable<MetadataReference> References() =>
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "netstandard.dll" or "mscorlib.dll")
+            .Concat([typeof(FreeListAllocator).Assembly.Location, typeof(InvariantViolation).Assembly.Location, typeof(SystematicTest).Assembly.Location])
+            .Select(path => MetadataReference.CreateFromFile(path));
+
+    [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+}

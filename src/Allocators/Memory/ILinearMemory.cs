@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Veralloc.Allocators.Memory;
 
 /// <summary>
@@ -50,4 +52,33 @@ public static class LinearMemory
 
     /// <summary>The size of a word in the managed address space, in bytes: offsets are 64-bit.</summary>
     public const int WordBytes = 8;
+
+    /// <summary>The bounds rule every backing enforces: <c>[offset, offset + length)</c> lies inside <c>[0, sizeBytes)</c>.</summary>
+    internal static void CheckRange(long offset, int length, long sizeBytes)
+    {
+        if (offset < 0 || length < 0 || offset > sizeBytes || length > sizeBytes - offset)
+        {
+            ThrowOutside(offset, length, sizeBytes);
+        }
+    }
+
+    /// <summary>A word access must be word-aligned and inside the memory.</summary>
+    internal static void CheckWord(long offset, long sizeBytes)
+    {
+        if ((offset & (WordBytes - 1)) != 0)
+        {
+            ThrowMisalignedWord(offset);
+        }
+
+        CheckRange(offset, WordBytes, sizeBytes);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowOutside(long offset, int length, long size) =>
+        throw new ArgumentOutOfRangeException(nameof(offset), offset,
+            $"The range [{offset}, {offset} + {length}) must lie inside the memory [0, {size}).");
+
+    [DoesNotReturn]
+    private static void ThrowMisalignedWord(long offset) =>
+        throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A word offset must be a multiple of {WordBytes}.");
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
 namespace Veralloc.Allocators.Memory;
@@ -107,7 +106,7 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
     public Span<byte> GetSpan(long offset, int length)
     {
         ThrowIfDisposed();
-        CheckRange(offset, length);
+        LinearMemory.CheckRange(offset, length, (long)_pageCount * LinearMemory.PageBytes);
         return new Span<byte>(_base + offset, length);
     }
 
@@ -117,7 +116,7 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
     public long ReadWord(long offset)
     {
         ThrowIfDisposed();
-        CheckWord(offset);
+        LinearMemory.CheckWord(offset, (long)_pageCount * LinearMemory.PageBytes);
         return BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(_base + offset, LinearMemory.WordBytes));
     }
 
@@ -127,7 +126,7 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
     public void WriteWord(long offset, long value)
     {
         ThrowIfDisposed();
-        CheckWord(offset);
+        LinearMemory.CheckWord(offset, (long)_pageCount * LinearMemory.PageBytes);
         BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(_base + offset, LinearMemory.WordBytes), value);
     }
 
@@ -149,32 +148,4 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_base == null, this);
-
-    private void CheckWord(long offset)
-    {
-        if ((offset & (LinearMemory.WordBytes - 1)) != 0)
-        {
-            ThrowMisalignedWord(offset);
-        }
-
-        CheckRange(offset, LinearMemory.WordBytes);
-    }
-
-    private void CheckRange(long offset, int length)
-    {
-        long size = (long)_pageCount * LinearMemory.PageBytes;
-        if (offset < 0 || length < 0 || offset > size || length > size - offset)
-        {
-            ThrowOutside(offset, length, size);
-        }
-    }
-
-    [DoesNotReturn]
-    private static void ThrowOutside(long offset, int length, long size) =>
-        throw new ArgumentOutOfRangeException(nameof(offset), offset,
-            $"The range [{offset}, {offset} + {length}) must lie inside the memory [0, {size}).");
-
-    [DoesNotReturn]
-    private static void ThrowMisalignedWord(long offset) =>
-        throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A word offset must be a multiple of {LinearMemory.WordBytes}.");
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
 
 namespace Veralloc.Allocators.Memory;
 
@@ -67,49 +66,21 @@ public sealed class SlabLinearMemory : ILinearMemory
     /// <inheritdoc />
     public Span<byte> GetSpan(long offset, int length)
     {
-        CheckRange(offset, length);
+        LinearMemory.CheckRange(offset, length, SizeBytes);
         return _bytes.AsSpan((int)offset, length);
     }
 
     /// <inheritdoc />
     public long ReadWord(long offset)
     {
-        CheckWord(offset);
+        LinearMemory.CheckWord(offset, SizeBytes);
         return BinaryPrimitives.ReadInt64LittleEndian(_bytes.AsSpan((int)offset, LinearMemory.WordBytes));
     }
 
     /// <inheritdoc />
     public void WriteWord(long offset, long value)
     {
-        CheckWord(offset);
+        LinearMemory.CheckWord(offset, SizeBytes);
         BinaryPrimitives.WriteInt64LittleEndian(_bytes.AsSpan((int)offset, LinearMemory.WordBytes), value);
     }
-
-    private void CheckWord(long offset)
-    {
-        if ((offset & (LinearMemory.WordBytes - 1)) != 0)
-        {
-            ThrowMisalignedWord(offset);
-        }
-
-        CheckRange(offset, LinearMemory.WordBytes);
-    }
-
-    private void CheckRange(long offset, int length)
-    {
-        long size = SizeBytes;
-        if (offset < 0 || length < 0 || offset > size || length > size - offset)
-        {
-            ThrowOutside(offset, length, size);
-        }
-    }
-
-    [DoesNotReturn]
-    private static void ThrowOutside(long offset, int length, long size) =>
-        throw new ArgumentOutOfRangeException(nameof(offset), offset,
-            $"The range [{offset}, {offset} + {length}) must lie inside the memory [0, {size}).");
-
-    [DoesNotReturn]
-    private static void ThrowMisalignedWord(long offset) =>
-        throw new ArgumentOutOfRangeException(nameof(offset), offset, $"A word offset must be a multiple of {LinearMemory.WordBytes}.");
 }

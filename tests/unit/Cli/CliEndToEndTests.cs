@@ -1,0 +1,144 @@
+using System.Diagnostics;
+
+namespace Veralloc.Tests.Unit.Cli;
+
+/// <summary>
+/// The <c>veralloc</c> program as a user runs it: a separate process, real arguments, exit codes and output.
+/// README's main-job command is <c>veralloc test</c>; these keep it and its siblings honest.
+/// </summary>
+public sealed class CliEndToEndTests : IDisposable
+{
+    private static readonly TimeSpan ProcessLimit = TimeSpan.FromMinutes(3);
+
+    private readonly string _workDirectory = Directory.CreateTempSubdirectory("veralloc-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_workDirectory, recursive: true);
+
+    [Fact]
+    public void TestPassesEveryBuiltInScenario()
+    {
+        CliRun run = Veralloc("test", "-n", "200");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        foreach (string scenario in new[] { "slots/alloc-free-2x3", "slots/alloc-free-keyed-3x3", "slots/affine-clear-vs-free", "slots/queries-vs-mutation", "slots/threshold-edge", "slots/exhaustion" })
+        {
+            Assert.True(run.Output.Contains(scenario, StringComparison.Ordinal), $"no row for {scenario}:\n{run}");
+        }
+
+        Assert.DoesNotContain("BUG", run.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_workDirectory, "traces-found")), "a passing run wrote a bug trace");
+    }
+
+    [Fact]
+    public void MutantsAreAllFoundAndEachTraceReplaysToItsFailure()
+    {
+        string traces = Path.Combine(_workDirectory, "found");
+
+        CliRun run = Veralloc("test", "--mutants", "-n", "2000", "--trace-dir", traces);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string[] files = Directory.GetFiles(traces, "*.trace");
+        Assert.True(files.Length == 5, $"expected one trace per mutant, found {files.Length}:\n{run}");
+        foreach (string file in files)
+        {
+            CliRun replay = Veralloc("replay", file);
+            Assert.True(replay.ExitCode == 0, replay.ToString());
+            Assert.Contains("Reproduced", replay.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void DfsReportsThatTheSmallScenarioIsExhausted()
+    {
+        CliRun run = Veralloc("test", "--strategy", "dfs", "-s", "slots/affine-clear-vs-free", "-n", "10000");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("exhausted", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("test --strategy bogus", "bogus")]
+    [InlineData("test -s nosuch", "Unknown scenario 'nosuch'")]
+    [InlineData("test -n 0", "Iterations must be at least 1")]
+    [InlineData("replay no-such.trace", "Cannot read trace")]
+    [InlineData("bench --trace no-such.trace", "cannot load trace")]
+    public void BadArgumentsExitNonZeroAndSayWhy(string arguments, string reason)
+    {
+        CliRun run = Veralloc(arguments.Split(' '));
+
+        Assert.True(run.ExitCode != 0, run.ToString());
+        Assert.True(run.Output.Contains(reason, StringComparison.Ordinal), $"expected '{reason}' in:\n{run}");
+    }
+
+    [Fact]
+    public void BenchReplaysATraceOnEveryAllocatorAndVerifiesTheEndState()
+    {
+        string trace = Path.Combine(_workDirectory, "small.trace");
+        File.WriteAllText(trace, "a 0 10 8\na 1 100 64\nf 0\na 2 70000 4096\nf 1\nf 2\n");
+
+        CliRun run = Veralloc("bench", "--trace", trace, "--passes", "1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        foreach (string allocator in new[] { "native", "freelist", "segfit", "linkedlist", "bump", "fixedblock" })
+        {
+            Assert.True(run.Output.Contains(allocator, StringComparison.Ordinal), $"no row for {allocator}:\n{run}");
+        }
+
+        Assert.Contains("yes", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BenchRejectsAMalformedTraceNamingTheLine()
+    {
+        string trace = Path.Combine(_workDirectory, "bad.trace");
+        File.WriteAllText(trace, "a 0 10 8\nf 5\n");
+
+        CliRun run = Veralloc("bench", "--trace", trace);
+
+        Assert.True(run.ExitCode != 0, run.ToString());
+        Assert.Contains("bad.trace:2", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HeapRunsTheWorkloadWithInvariantsAfterEveryOpAndEndsWithOneBlock()
+    {
+        CliRun run = Veralloc("heap", "--rounds", "2", "--steps", "200", "--check-every", "1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("invariants checked every 1 op(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("the heap ends as one free block", run.Output, StringComparison.Ordinal);
+    }
+
+    private CliRun Veralloc(params string[] arguments)
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "veralloc.dll");
+        Assert.True(File.Exists(program), $"the CLI must be built next to the tests: {program}");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = _workDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(program);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(ProcessLimit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"veralloc {string.Join(' ', arguments)} ran longer than {ProcessLimit}");
+        }
+
+        return new CliRun(string.Join(' ', arguments), process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private sealed record CliRun(string Arguments, int ExitCode, string Output)
+    {
+        public override string ToString() => $"veralloc {Arguments} → exit {ExitCode}\n{Output}";
+    }
+}

@@ -73,7 +73,7 @@ public sealed class SlotModelProperties
             (1, Gen.Choose(-2, capacity + 1).SelectMany(_ => anyBytes, (i, b) => new SlotCommand(SlotOp.FreeAny, -1, i, b))));
     }
 
-    private static readonly Gen<SlotScenario> ScenarioGen =
+    internal static readonly Gen<SlotScenario> ScenarioGen =
         Gen.Frequency(
                 (3, Gen.Elements(0, 1, 2)),
                 (4, Gen.Choose(3, 12)),
@@ -89,8 +89,8 @@ public sealed class SlotModelProperties
                 shape => Gen.Choose(0, 120).SelectMany(length => Gen.ArrayOf(CommandGen(shape.capacity, shape.keys), length)),
                 (shape, commands) => new SlotScenario(shape.capacity, shape.threshold, shape.keys, commands));
 
-    /// <summary>Drops chunks of commands (halves, quarters, ... single commands), then simplifies byte counts.</summary>
-    private static IEnumerable<SlotScenario> Shrink(SlotScenario scenario)
+    /// <summary>Drops chunks of commands (halves, quarters, ... single commands), then simplifies byte counts and free indexes.</summary>
+    internal static IEnumerable<SlotScenario> Shrink(SlotScenario scenario)
     {
         var commands = scenario.Commands;
         for (int chunk = commands.Length / 2; chunk >= 1; chunk /= 2)
@@ -107,6 +107,14 @@ public sealed class SlotModelProperties
             {
                 var simpler = (SlotCommand[])commands.Clone();
                 simpler[i] = simpler[i] with { Bytes = 0 };
+                yield return scenario with { Commands = simpler };
+            }
+
+            if (commands[i].Op == SlotOp.FreeUsed && commands[i].Index > 0)
+            {
+                // The index is taken modulo the Used count, so 0 ("the lowest Used id") reads best in a report.
+                var simpler = (SlotCommand[])commands.Clone();
+                simpler[i] = simpler[i] with { Index = 0 };
                 yield return scenario with { Commands = simpler };
             }
         }

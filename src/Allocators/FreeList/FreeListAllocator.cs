@@ -159,6 +159,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <see cref="FreeListOptions.ExactFitAtHeapBase"/> removes this case.
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The size or alignment breaks the rules above; nothing changes.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// FL-SORTED: the walk met a link that does not go down, so client code overwrote a free node (the list may be
+    /// cyclic); nothing changes. Other corruption is found only by <see cref="CheckInvariants"/> (note 0004).
+    /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
         long fullBytes = RoundedSize(size);
@@ -204,6 +208,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// free); in checked mode also: no live allocation starts at the offset, or its size or alignment
     /// differ. Nothing changes. docs/design-notes/0004-freelist-checked-mode.md lists what unchecked mode cannot detect.
     /// </exception>
+    /// <exception cref="InvariantViolationException">FL-SORTED: the walk met a link that does not go down (a corrupted, possibly cyclic list); nothing changes.</exception>
     public void Free(long offset, long size, long alignment)
     {
         long fullBytes = RoundedSize(size);
@@ -266,7 +271,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     private bool TryCarve(long fullBytes, long alignment, out long offset)
     {
         long linkOwner = EndOfList;
-        for (long block = _head; block != EndOfList; block = ReadNext(block))
+        for (long block = _head; block != EndOfList; block = NextBelow(block))
         {
             long blockEnd = block + ReadSize(block);
 
@@ -355,7 +360,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         {
             aboveLinkOwner = above;
             above = below;
-            below = ReadNext(below);
+            below = NextBelow(below);
         }
 
         if (above != EndOfList && above < end)
@@ -425,6 +430,27 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     }
 
     private long ReadNext(long node) => _memory.ReadWord(node + NextWordOffset);
+
+    /// <summary>
+    /// The next node of a walk on the hot path. A healthy list strictly descends, so a link that does not go down
+    /// means client code overwrote a node; checking it costs one compare and turns what would be an endless walk
+    /// round a cycle into an FL-SORTED report, before anything is changed.
+    /// </summary>
+    private long NextBelow(long node)
+    {
+        long next = ReadNext(node);
+        if (next >= node)
+        {
+            ThrowCorruptLink(node, next);
+        }
+
+        return next;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCorruptLink(long node, long next) =>
+        throw new InvariantViolationException(new InvariantViolation(FreeListInvariantIds.Sorted, $"node {node}",
+            $"its next link {next} does not go down: the list is corrupted (client code wrote into free memory?) and may be cyclic; nothing was changed"));
 
     private long ReadSize(long node) => _memory.ReadWord(node + SizeWordOffset);
 

@@ -210,4 +210,56 @@ public sealed class FreeListCorruptionTests
             }
         }
     }
+
+    // The hot paths trust the list but not blindly: a link that does not go down (a cycle must have one) is
+    // reported as FL-SORTED before anything changes, instead of walking the cycle forever.
+
+    [Fact]
+    public void TryAllocateOnACyclicListReportsItInsteadOfLooping()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Next, Top);
+        long freeBefore = allocator.FreeBytes;
+
+        // 64 bytes fit neither Top nor Mid (16 each), so the walk would go round Top -> Mid -> Top forever.
+        InvariantViolationException thrown = RunBounded(() => allocator.TryAllocate(64, 1, out _));
+
+        Assert.Equal(FreeListInvariantIds.Sorted, thrown.InvariantId);
+        Assert.Contains($"node {Mid}", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(freeBefore, allocator.FreeBytes);
+        Assert.Equal(Top, allocator.Memory.ReadWord(Mid + Next));
+    }
+
+    [Fact]
+    public void FreeOnACyclicListReportsItInsteadOfLooping()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Next, Top);
+        long freeBefore = allocator.FreeBytes;
+
+        // Freeing the live block at P-96 walks down past Top and Mid, whose link now leads back up.
+        InvariantViolationException thrown = RunBounded(() => allocator.Free(Page - 96, 16, 1));
+
+        Assert.Equal(FreeListInvariantIds.Sorted, thrown.InvariantId);
+        Assert.Equal(freeBefore, allocator.FreeBytes);
+    }
+
+    private static InvariantViolationException RunBounded(Action operation)
+    {
+        // A regression here would hang, so the operation runs on its own task with a generous deadline.
+        Task<Exception?> run = Task.Run(() =>
+        {
+            try
+            {
+                operation();
+                return null;
+            }
+            catch (Exception thrown)
+            {
+                return thrown;
+            }
+        });
+        Assert.True(run.Wait(TimeSpan.FromSeconds(30)), "the operation walked the corrupted list without end");
+        return Assert.IsType<InvariantViolationException>(run.Result);
+    }
 }

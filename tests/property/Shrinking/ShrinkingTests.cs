@@ -25,19 +25,7 @@ public sealed class ShrinkingTests
     public void AFreeListFailureShrinksToAFewCommands()
     {
         // Alignment gaps are free blocks too, so two allocations can already leave three free blocks.
-        var failures = new List<Scenario>();
-        FsCheck.Property planted = Prop.ForAll(FreeListScenarios.Scenario(withFault: false), (Scenario scenario) =>
-        {
-            bool holds = MaxFreeBlocks(scenario) < 3;
-            if (!holds)
-            {
-                failures.Add(scenario);
-            }
-
-            return holds;
-        });
-
-        string message = CheckExpectingFailure(planted);
+        (List<Scenario> failures, string message) = CheckExpectingFailure(FreeListScenarios.Scenario(withFault: false), scenario => MaxFreeBlocks(scenario) < 3);
 
         Scenario first = failures[0], shrunk = failures[^1];
         _output.WriteLine($"first failure: {first.Commands.Length} commands; shrunk: {shrunk}");
@@ -51,19 +39,8 @@ public sealed class ShrinkingTests
     public void ASlotFailureShrinksToAFewCommands()
     {
         // Three unused warm slots need three allocations and three frees.
-        var failures = new List<SlotScenario>();
-        FsCheck.Property planted = Prop.ForAll(Arb.From(SlotModelProperties.ScenarioGen, SlotModelProperties.Shrink), (SlotScenario scenario) =>
-        {
-            bool holds = MaxUnusedWarm(scenario) < 3;
-            if (!holds)
-            {
-                failures.Add(scenario);
-            }
-
-            return holds;
-        });
-
-        string message = CheckExpectingFailure(planted);
+        (List<SlotScenario> failures, string message) = CheckExpectingFailure(
+            Arb.From(SlotModelProperties.ScenarioGen, SlotModelProperties.Shrink), scenario => MaxUnusedWarm(scenario) < 3);
 
         SlotScenario first = failures[0], shrunk = failures[^1];
         _output.WriteLine($"first failure: {first.Commands.Length} commands; shrunk: {shrunk}");
@@ -73,13 +50,27 @@ public sealed class ShrinkingTests
         Assert.Contains("Falsifiable", message, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs the planted property from a fixed seed; it must fail, and the message is FsCheck's report.</summary>
-    private static string CheckExpectingFailure(FsCheck.Property planted)
+    /// <summary>
+    /// Checks the planted property from a fixed seed; it must fail. Returns every failing input in the order FsCheck
+    /// tried them (the first generated one first, the final shrunk one last) and FsCheck's report.
+    /// </summary>
+    private static (List<T> Failures, string Message) CheckExpectingFailure<T>(Arbitrary<T> inputs, Func<T, bool> holds)
     {
+        var failures = new List<T>();
+        FsCheck.Property planted = Prop.ForAll(inputs, (T input) =>
+        {
+            bool ok = holds(input);
+            if (!ok)
+            {
+                failures.Add(input);
+            }
+
+            return ok;
+        });
         Config config = Config.QuickThrowOnFailure.WithMaxTest(500)
             .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(20261123UL), FSharpOption<int>.None)));
         Exception failure = Assert.ThrowsAny<Exception>(() => Check.One(config, planted));
-        return failure.Message;
+        return (failures, failure.Message);
     }
 
     private static int MaxFreeBlocks(Scenario scenario)

@@ -7,6 +7,8 @@ using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Tests.Property.Models;
+using LiveAllocation = Veralloc.Tests.Property.Textbook.LiveAllocation;
+using static Veralloc.Tests.Property.Textbook.AllocationScripts;
 using Xunit.Abstractions;
 
 namespace Veralloc.Tests.Property.FreeList;
@@ -109,7 +111,7 @@ public sealed class FreeListModelProperties
 
         var allocator = new FreeListAllocator(memory, new FreeListOptions { CheckedMode = scenario.CheckedMode, ExactFitAtHeapBase = scenario.ExactFit });
         var model = new FreeListModel(scenario.MaxPages, scenario.FailingGrowthAttempt, scenario.ExactFit);
-        var live = new List<Allocation>();
+        var live = new List<LiveAllocation>();
         int injectedFailuresSeen = 0;
 
         for (int step = 0; step < scenario.Commands.Length; step++)
@@ -130,9 +132,7 @@ public sealed class FreeListModelProperties
                     {
                         Require(offset == expected!.Value, where, $"offset {offset}, model expected {expected}");
                         Require(offset % Math.Max(alignment, FreeListAllocator.NodeBytes) == 0, where, $"offset {offset} breaks alignment {alignment}");
-                        var allocation = new Allocation(offset, size, alignment, (byte)((step % 251) + 1));
-                        allocation.Fill(memory);
-                        live.Add(allocation);
+                        Track(live, memory, step, offset, size, alignment);
                     }
                     else
                     {
@@ -161,9 +161,7 @@ public sealed class FreeListModelProperties
                         continue;
                     }
 
-                    Allocation victim = live[index % live.Count];
-                    live.Remove(victim);
-                    victim.Verify(memory, where);
+                    LiveAllocation victim = TakeVictim(live, index, memory, where);
                     allocator.Free(victim.Offset, victim.Size, victim.Alignment);
                     model.Free(victim.Offset);
                     break;
@@ -179,7 +177,7 @@ public sealed class FreeListModelProperties
 
         Require(memory.GrowthAttempts == model.GrowthAttempts, "end", $"growth attempts {memory.GrowthAttempts}, model {model.GrowthAttempts}");
         Require(injectedFailuresSeen == memory.InjectedFailures, "end", "an injected growth failure did not surface as a failed allocation");
-        foreach (Allocation allocation in live)
+        foreach (LiveAllocation allocation in live)
         {
             allocation.Verify(memory, "end");
             allocator.Free(allocation.Offset, allocation.Size, allocation.Alignment);
@@ -193,7 +191,7 @@ public sealed class FreeListModelProperties
         Require(allocator.LiveBytes == 0, "end", $"live bytes {allocator.LiveBytes} after freeing everything");
     }
 
-    private static void AfterStep(FreeListAllocator allocator, FreeListModel model, ILinearMemory memory, List<Allocation> live, string where)
+    private static void AfterStep(FreeListAllocator allocator, FreeListModel model, ILinearMemory memory, List<LiveAllocation> live, string where)
     {
         CheckInvariants(allocator, where);
         IReadOnlyList<AddressRange> blocks = allocator.GetFreeBlocks();
@@ -204,44 +202,13 @@ public sealed class FreeListModelProperties
         long liveBytes = live.Sum(a => FreeListModel.Full(a.Size));
         Require(allocator.FreeBytes + liveBytes == allocator.HeapBytes, where, $"free {allocator.FreeBytes} + live {liveBytes} != heap {allocator.HeapBytes}");
         Require(allocator.LiveBytes == liveBytes, where, $"LiveBytes {allocator.LiveBytes}, expected {liveBytes}");
-        foreach (Allocation allocation in live)
+        foreach (LiveAllocation allocation in live)
         {
             allocation.Verify(memory, where);
         }
     }
 
-    private static void CheckInvariants(FreeListAllocator allocator, string where)
-    {
-        try
-        {
-            allocator.CheckInvariants();
-        }
-        catch (InvariantViolationException violation)
-        {
-            throw new InvalidOperationException($"{where}: {violation.Message}", violation);
-        }
-    }
-
-    private static void Require(bool condition, string where, string detail)
-    {
-        if (!condition)
-        {
-            throw new InvalidOperationException($"{where}: {detail}");
-        }
-    }
-
     private static string Show(IEnumerable<AddressRange> blocks) => "[" + string.Join(", ", blocks.Select(b => $"{{{b.Start}, {b.Size}}}")) + "]";
-
-    private sealed record Allocation(long Offset, long Size, long Alignment, byte Pattern)
-    {
-        public void Fill(ILinearMemory memory) => memory.GetSpan(Offset, checked((int)Size)).Fill(Pattern);
-
-        public void Verify(ILinearMemory memory, string where)
-        {
-            int bad = memory.GetSpan(Offset, checked((int)Size)).IndexOfAnyExcept(Pattern);
-            Require(bad < 0, where, $"allocation at {Offset} (size {Size}) lost its pattern 0x{Pattern:x2} at byte {bad}");
-        }
-    }
 
     private readonly record struct Snapshot(string FreeList, int Pages, long FreeBytes, long LiveBytes)
     {

@@ -135,6 +135,23 @@ public static class AllocationScripts
         }
     }
 
+    /// <summary>Records a successful allocation: writes a pattern derived from the step into it and adds it to <paramref name="live"/>.</summary>
+    public static void Track(List<LiveAllocation> live, ILinearMemory memory, int step, long offset, long size, long alignment)
+    {
+        var allocation = new LiveAllocation(offset, size, alignment, (byte)((step % 251) + 1));
+        allocation.Fill(memory);
+        live.Add(allocation);
+    }
+
+    /// <summary>Picks the live allocation a Free command names (index modulo the live count), checks its pattern and removes it.</summary>
+    public static LiveAllocation TakeVictim(List<LiveAllocation> live, int index, ILinearMemory memory, string where)
+    {
+        LiveAllocation victim = live[index % live.Count];
+        live.Remove(victim);
+        victim.Verify(memory, where);
+        return victim;
+    }
+
     /// <summary>Runs CheckInvariants, naming the step on failure.</summary>
     public static void CheckInvariants(IOffsetAllocator allocator, string where)
     {

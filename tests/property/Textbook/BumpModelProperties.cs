@@ -37,16 +37,12 @@ public sealed class BumpModelProperties
                     failures += ok ? 0 : 1;
                     if (ok)
                     {
-                        var allocation = new LiveAllocation(offset, size, alignment, (byte)((step % 251) + 1));
-                        allocation.Fill(memory);
-                        live.Add(allocation);
+                        Track(live, memory, step, offset, size, alignment);
                     }
                 }
                 else if (command is AllocationCommand.Free(int index) && live.Count > 0)
                 {
-                    LiveAllocation victim = live[index % live.Count];
-                    live.Remove(victim);
-                    victim.Verify(memory, where);
+                    LiveAllocation victim = TakeVictim(live, index, memory, where);
                     bump.Free(victim.Offset, victim.Size, victim.Alignment);
                     model.Free();
                     resets += model.Live == 0 ? 1 : 0;

@@ -53,16 +53,12 @@ public sealed class FixedSizeBlockModelProperties
                     if (ok)
                     {
                         Require(offset % Math.Max(classBytes, alignment) == 0, where, $"offset {offset} is not aligned to class {classBytes} / alignment {alignment}");
-                        var allocation = new LiveAllocation(offset, size, alignment, (byte)((step % 251) + 1));
-                        allocation.Fill(memory);
-                        live.Add(allocation);
+                        Track(live, memory, step, offset, size, alignment);
                     }
                 }
                 else if (command is AllocationCommand.Free(int index) && live.Count > 0)
                 {
-                    LiveAllocation victim = live[index % live.Count];
-                    live.Remove(victim);
-                    victim.Verify(memory, where);
+                    LiveAllocation victim = TakeVictim(live, index, memory, where);
                     allocator.Free(victim.Offset, victim.Size, victim.Alignment);
                     model.Free(victim.Offset, victim.Size, victim.Alignment);
                 }

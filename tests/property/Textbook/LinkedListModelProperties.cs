@@ -39,16 +39,12 @@ public sealed class LinkedListModelProperties
                     skippedRegions += ok && head is { } first && (offset < first.Start || offset >= first.End) ? 1 : 0;
                     if (ok)
                     {
-                        var allocation = new LiveAllocation(offset, size, alignment, (byte)((step % 251) + 1));
-                        allocation.Fill(memory);
-                        live.Add(allocation);
+                        Track(live, memory, step, offset, size, alignment);
                     }
                 }
                 else if (command is AllocationCommand.Free(int index) && live.Count > 0)
                 {
-                    LiveAllocation victim = live[index % live.Count];
-                    live.Remove(victim);
-                    victim.Verify(memory, where);
+                    LiveAllocation victim = TakeVictim(live, index, memory, where);
                     allocator.Free(victim.Offset, victim.Size, victim.Alignment);
                     model.Free(victim.Offset, victim.Size);
                 }

@@ -117,7 +117,8 @@ public sealed class DeterministicCodeRulesTests
         return found;
     }
 
-    private static IEnumerable<MetadataReference> PlatformReferences() =>
+    /// <summary>The runtime's own System.* assemblies, for compiling probe code in memory.</summary>
+    internal static IEnumerable<MetadataReference> PlatformReferences() =>
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator)
             .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "netstandard.dll" or "mscorlib.dll")

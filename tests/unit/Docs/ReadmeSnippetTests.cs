@@ -110,11 +110,9 @@ public sealed partial class ReadmeSnippetTests
     }
 
     private static IEnumerable<MetadataReference> References() =>
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(Path.PathSeparator)
-            .Where(path => Path.GetFileName(path).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(path) is "netstandard.dll" or "mscorlib.dll")
-            .Concat([typeof(FreeListAllocator).Assembly.Location, typeof(InvariantViolation).Assembly.Location, typeof(SystematicTest).Assembly.Location])
-            .Select(path => MetadataReference.CreateFromFile(path));
+        DeterministicCodeRulesTests.PlatformReferences().Concat(
+            new[] { typeof(FreeListAllocator), typeof(InvariantViolation), typeof(SystematicTest) }
+                .Select(type => MetadataReference.CreateFromFile(type.Assembly.Location)));
 
     [GeneratedRegex(@"```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();

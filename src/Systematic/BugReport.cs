@@ -24,8 +24,31 @@ public enum BugKind
     /// <summary>A logical thread ran past <see cref="TestOptions.IterationTimeout"/> without a scheduling point.</summary>
     Hang,
 
-    /// <summary>A replayed trace named a thread that was not enabled: the program is not deterministic under control.</summary>
+    /// <summary>A replayed trace does not fit the program: it names a thread that is not enabled, runs out, or has decisions left over.</summary>
     ReplayDivergence,
+
+    /// <summary>
+    /// The program took different steps when run again under the same schedule (a DFS prefix, a replayed trace, or a
+    /// <see cref="TestOptions.CheckDeterminism"/> rerun): something the engine does not control changed what it did.
+    /// </summary>
+    Nondeterminism,
+
+    /// <summary>
+    /// Concurrency the engine does not control: a controlled primitive used from a thread the engine does not own, work
+    /// started with <c>Task.Run</c>, the thread pool, a timer or <c>new Thread</c> from a logical thread, an await resumed by
+    /// such a thread, or a logical thread blocked in a wait the engine cannot see (a <c>lock</c>, <c>SemaphoreSlim</c>,
+    /// <c>Task.Wait</c>, <c>Thread.Sleep</c>).
+    /// </summary>
+    UncontrolledConcurrency,
+
+    /// <summary>Two accesses to a <see cref="Shared{T}"/>, at least one a write, with no happens-before order between them.</summary>
+    DataRace,
+
+    /// <summary>
+    /// A liveness property failed: the iteration did not end within the step bound although its tail ran under a fair
+    /// schedule (a livelock), or a <see cref="LivenessMonitor"/> stayed hot too long or was hot when the iteration ended.
+    /// </summary>
+    LivenessViolation,
 }
 
 /// <summary>What one scheduling step did.</summary>
@@ -51,11 +74,32 @@ public enum StepKind
 
     /// <summary>The thread's body threw.</summary>
     Fault,
+
+    /// <summary>The thread took a semaphore permit, passed a set event, or woke from a condition wait.</summary>
+    Wait,
+
+    /// <summary>The thread released a semaphore, set an event, or pulsed a condition.</summary>
+    Signal,
+
+    /// <summary>The thread read a <see cref="Shared{T}"/>.</summary>
+    Read,
+
+    /// <summary>The thread wrote a <see cref="Shared{T}"/>.</summary>
+    Write,
+
+    /// <summary>The thread resumed after an <c>await</c>: it ran a continuation posted to it.</summary>
+    Resume,
+
+    /// <summary>The thread passed a controlled delay (<see cref="Scheduler.Delay"/>), or a controlled timer fired.</summary>
+    Delay,
+
+    /// <summary>The thread (or the setup) drew a controlled random value; the target shows the value and the range.</summary>
+    Choice,
 }
 
 /// <summary>One step of a reported interleaving.</summary>
 /// <param name="Index">The one-based position in the interleaving.</param>
-/// <param name="ThreadId">The logical thread's id (creation order, from 0).</param>
+/// <param name="ThreadId">The logical thread's id (creation order, from 0), or -1 for the scenario's setup.</param>
 /// <param name="ThreadName">The logical thread's name.</param>
 /// <param name="Operation">The operation the thread described with <see cref="Scheduler.Describe"/>, or null.</param>
 /// <param name="Kind">What the step did.</param>
@@ -68,14 +112,15 @@ public sealed record TraceStep(int Index, int ThreadId, string ThreadName, strin
         var operation = Operation is null ? string.Empty : $" [{Operation}]";
         var target = Target is null ? string.Empty : " " + Target;
         var verb = Kind.ToString().ToLowerInvariant();
-        return string.Create(CultureInfo.InvariantCulture, $"{Index,5}. t{ThreadId} {ThreadName}{operation} {verb}{target}");
+        var who = ThreadId < 0 ? ThreadName : $"t{ThreadId} {ThreadName}";
+        return string.Create(CultureInfo.InvariantCulture, $"{Index,5}. {who}{operation} {verb}{target}");
     }
 }
 
 /// <summary>A bug found by a run: what happened, where, and the trace that replays it.</summary>
 public sealed class BugReport
 {
-    internal BugReport(BugKind kind, string message, string? threadName, Exception? exception, ScheduleTrace trace, IReadOnlyList<TraceStep> steps)
+    internal BugReport(BugKind kind, string message, string? threadName, Exception? exception, ScheduleTrace trace, IReadOnlyList<TraceStep> steps, IReadOnlyList<TraceStep>? expectedSteps = null)
     {
         Kind = kind;
         Message = message;
@@ -83,6 +128,7 @@ public sealed class BugReport
         Exception = exception;
         Trace = trace;
         Steps = steps;
+        ExpectedSteps = expectedSteps;
     }
 
     /// <summary>The kind of bug.</summary>
@@ -102,6 +148,12 @@ public sealed class BugReport
 
     /// <summary>The failing interleaving as readable steps, oldest first.</summary>
     public IReadOnlyList<TraceStep> Steps { get; }
+
+    /// <summary>
+    /// For <see cref="BugKind.Nondeterminism"/> found by DFS or by <see cref="TestOptions.CheckDeterminism"/>: the steps of the
+    /// earlier run under the same schedule, to compare with <see cref="Steps"/>; null otherwise.
+    /// </summary>
+    public IReadOnlyList<TraceStep>? ExpectedSteps { get; }
 
     /// <summary>Where the trace was saved, or null when it was not.</summary>
     public string? TracePath { get; internal set; }
@@ -131,20 +183,33 @@ public sealed class BugReport
             text.Append(CultureInfo.InvariantCulture, $"  trace saved to {TracePath}\n");
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"Interleaving ({Steps.Count} steps):\n");
-        var first = Math.Max(0, Steps.Count - maxSteps);
+        if (ExpectedSteps is not null)
+        {
+            AppendSteps(text, "The earlier run under the same schedule", ExpectedSteps, maxSteps);
+            AppendSteps(text, "This run", Steps, maxSteps);
+        }
+        else
+        {
+            AppendSteps(text, "Interleaving", Steps, maxSteps);
+        }
+
+        text.Append("Trace:\n").Append(Trace.ToText(includePoints: false));
+        return text.ToString();
+    }
+
+    private static void AppendSteps(StringBuilder text, string title, IReadOnlyList<TraceStep> steps, int maxSteps)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"{title} ({steps.Count} steps):\n");
+        var first = Math.Max(0, steps.Count - maxSteps);
         if (first > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $"  ... {first} earlier steps elided\n");
         }
 
-        for (var i = first; i < Steps.Count; i++)
+        for (var i = first; i < steps.Count; i++)
         {
-            text.Append(Steps[i].ToString()).Append('\n');
+            text.Append(steps[i].ToString()).Append('\n');
         }
-
-        text.Append("Trace:\n").Append(Trace.ToText());
-        return text.ToString();
     }
 
     /// <inheritdoc />
@@ -165,6 +230,20 @@ public sealed class BugFoundException : Exception
 
     /// <summary>The bug.</summary>
     public BugReport Report { get; }
+}
+
+/// <summary>
+/// Thrown into code that uses a controlled primitive from a thread the engine does not own (a <c>Task.Run</c> or thread-pool
+/// thread, a timer callback, a <c>new Thread</c>); the iteration is reported as <see cref="BugKind.UncontrolledConcurrency"/>.
+/// </summary>
+public sealed class UncontrolledConcurrencyException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What was used, from which thread, and what to use instead.</param>
+    public UncontrolledConcurrencyException(string message)
+        : base(message)
+    {
+    }
 }
 
 /// <summary>Thrown by <see cref="Scheduler.Assert"/> when its condition is false.</summary>

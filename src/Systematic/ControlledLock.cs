@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -9,11 +7,15 @@ namespace Veralloc.Systematic;
 /// <remarks>
 /// Outside the logical threads (scenario setup on the test thread, or an invariant check, which the engine runs
 /// while the other threads are parked) the lock is a pass-through: taking it when free does nothing, and taking it
-/// while a logical thread holds it throws, because such a check would read state that is mid-update.
-/// Not re-entrant: a thread that enters a lock it holds is a bug and is reported.
+/// while a logical thread holds it throws, because such a check would read state that is mid-update. Used from any
+/// other thread (a <c>Task.Run</c> or thread-pool thread) it throws <see cref="UncontrolledConcurrencyException"/> and
+/// the iteration is reported as <see cref="BugKind.UncontrolledConcurrency"/>: mutual exclusion is never silently lost.
+/// Not re-entrant: a thread that enters a lock it holds is a bug and is reported. Release → acquire is a
+/// happens-before edge for <see cref="Shared{T}"/>.
 /// </remarks>
-public sealed class ControlledLock
+public sealed class ControlledLock : IControlledObject
 {
+    private readonly VectorClock _clock = new();
     private bool _heldOutside;
 
     internal ControlledLock(Execution execution, string name)
@@ -43,18 +45,14 @@ public sealed class ControlledLock
     /// The calling logical thread already holds the lock; or code outside the logical threads takes it while a
     /// logical thread holds it.
     /// </exception>
+    /// <exception cref="UncontrolledConcurrencyException">The caller is a thread the engine does not control.</exception>
     public void Enter()
     {
-        var current = Scheduler.CurrentThread;
-        if (Execution.InCheckMode || current is null || current.Execution != Execution)
+        var current = Execution.CallerOf("lock", Name);
+        if (current is null)
         {
             EnterOutside();
             return;
-        }
-
-        if (Execution.Aborting)
-        {
-            throw new ExecutionCanceledException();
         }
 
         if (Owner == current)
@@ -62,8 +60,8 @@ public sealed class ControlledLock
             throw new InvalidOperationException($"Logical thread '{current.Name}' entered lock '{Name}' that it already holds (the lock is not re-entrant).");
         }
 
-        Execution.SchedulingPoint(current, PendingKind.Acquire, this, null);
-        Debug.Assert(Owner == current, "An acquire step leaves the lock with its caller.");
+        Execution.SchedulingPoint(current, PendingKind.Acquire, this);
+        AcquireChosen(current);
     }
 
     /// <summary>
@@ -71,19 +69,13 @@ public sealed class ControlledLock
     /// there, so invariants guarded by it run, and another thread may take it before the caller goes on.
     /// </summary>
     /// <exception cref="SynchronizationLockException">The calling logical thread does not hold the lock.</exception>
+    /// <exception cref="UncontrolledConcurrencyException">The caller is a thread the engine does not control.</exception>
     public void Exit()
     {
-        var current = Scheduler.CurrentThread;
-        if (Execution.InCheckMode || current is null || current.Execution != Execution)
-        {
-            ExitOutside();
-            return;
-        }
-
-        if (Execution.Aborting)
+        if (Execution.Aborting && Scheduler.CurrentThread is { } unwinding && unwinding.Execution == Execution)
         {
             // Unwinding a cancelled iteration: finally blocks release what they hold; nothing is scheduled.
-            if (Owner == current)
+            if (Owner == unwinding)
             {
                 Owner = null;
             }
@@ -91,6 +83,31 @@ public sealed class ControlledLock
             return;
         }
 
+        var current = Execution.CallerOf("lock", Name);
+        if (current is null)
+        {
+            ExitOutside();
+            return;
+        }
+
+        ReleaseHeld(current);
+        Execution.SchedulingPoint(current, PendingKind.Continue, this);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>The acquire step, once <paramref name="current"/> has been chosen with the lock free.</summary>
+    internal void AcquireChosen(LogicalThread current)
+    {
+        Owner = current;
+        current.Clock.Join(_clock);
+        Execution.Log(current, StepKind.Acquire, Name);
+    }
+
+    /// <summary>Frees the lock <paramref name="current"/> holds and logs the release; no scheduling point.</summary>
+    internal void ReleaseHeld(LogicalThread current)
+    {
         if (Owner != current)
         {
             var holder = Owner is null ? "nobody" : $"'{Owner.Name}'";
@@ -98,11 +115,10 @@ public sealed class ControlledLock
         }
 
         Owner = null;
-        Execution.Released(current, this);
+        _clock.Join(current.Clock);
+        current.Clock.Tick(current.Id);
+        Execution.Log(current, StepKind.Release, Name);
     }
-
-    /// <inheritdoc />
-    public override string ToString() => Name;
 
     private void EnterOutside()
     {

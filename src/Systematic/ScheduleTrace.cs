@@ -1,28 +1,58 @@
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
 
+/// <summary>One recorded choice: the logical thread that ran at a scheduling point, or a controlled random value.</summary>
+/// <param name="IsValue">True for a random value (<see cref="SystematicContext.Random(int)"/>), false for a thread id.</param>
+/// <param name="Value">The thread id, or the random value.</param>
+public readonly record struct ScheduleChoice(bool IsValue, int Value)
+{
+    /// <summary>The thread <paramref name="id"/> ran.</summary>
+    /// <param name="id">The thread id.</param>
+    /// <returns>The choice.</returns>
+    public static ScheduleChoice Thread(int id) => new(false, id);
+
+    /// <summary>A random draw returned <paramref name="value"/>.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The choice.</returns>
+    public static ScheduleChoice RandomValue(int value) => new(true, value);
+
+    /// <inheritdoc />
+    public override string ToString() => IsValue ? "?" + Value.ToString(CultureInfo.InvariantCulture) : Value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The step bounds a trace was recorded under; replay uses them unless told otherwise.</summary>
+/// <param name="MaxSteps">The step bound (<see cref="TestOptions.MaxSteps"/>).</param>
+/// <param name="FairAfterSteps">Where the fair phase began (<see cref="TestOptions.FairAfterSteps"/>), or null when it was off.</param>
+public sealed record TraceSettings(int MaxSteps, int? FairAfterSteps);
+
 /// <summary>
-/// The scheduling decisions of one iteration: at every scheduling point where more than one logical thread
-/// was enabled, the id of the thread that ran. Replaying the decisions reproduces the interleaving exactly.
+/// The choices of one iteration: at every scheduling point where more than one logical thread was enabled, the id of the
+/// thread that ran, and every controlled random value drawn. Replaying the choices reproduces the interleaving exactly;
+/// version 2 traces also carry every scheduling point (enabled threads and their pending steps), so a replay that takes
+/// different steps is reported as <see cref="BugKind.Nondeterminism"/> instead of "reproducing" a different run.
 /// </summary>
 /// <remarks>
-/// The text form is versioned (docs/design-notes/0022-trace-format.md): a <c>veralloc-trace 1</c> header line,
-/// <c>key value</c> lines, and a <c>schedule</c> line of thread ids where <c>id*n</c> stands for <c>n</c>
-/// repetitions. Lines starting with <c>#</c> are comments. Points with a single enabled thread are not recorded:
-/// they are forced, so replay recomputes them.
+/// The text form is versioned (docs/design-notes/0022-trace-format.md): a <c>veralloc-trace 2</c> header line, <c>key
+/// value</c> lines, a <c>schedule</c> line of choices (a thread id, or <c>?v</c> for the random value <c>v</c>; <c>x*n</c>
+/// stands for <c>n</c> repetitions), and optionally a <c>points N</c> line followed by one line per scheduling point.
+/// Lines starting with <c>#</c> are comments. Version 1 traces (threads only, no points) are still read.
 /// </remarks>
 public sealed class ScheduleTrace
 {
-    /// <summary>The trace format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The trace format version this library writes.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The most choices or points a trace may hold; more is rejected as malformed rather than expanded.</summary>
+    public const int MaxLength = 10_000_000;
 
     private const string Magic = "veralloc-trace";
 
-    private readonly int[] _decisions;
+    private readonly int[] _encoded;
 
-    /// <summary>Creates a trace.</summary>
+    /// <summary>Creates a trace of thread decisions only.</summary>
     /// <param name="decisions">The chosen thread id at every non-forced scheduling point, in order.</param>
     /// <param name="strategy">The strategy that produced it.</param>
     /// <param name="seed">The run's seed.</param>
@@ -31,32 +61,48 @@ public sealed class ScheduleTrace
     /// <param name="bug">The bug the iteration ended with, or null.</param>
     /// <exception cref="ArgumentOutOfRangeException">A decision is negative, or the iteration is negative.</exception>
     public ScheduleTrace(IEnumerable<int> decisions, StrategyKind strategy, int seed, int iteration, string? scenario, BugKind? bug)
+        : this((decisions ?? throw new ArgumentNullException(nameof(decisions))).Select(ScheduleChoice.Thread), strategy, seed, iteration, scenario, bug)
     {
-        ArgumentNullException.ThrowIfNull(decisions);
-        ArgumentOutOfRangeException.ThrowIfNegative(iteration);
-        _decisions = decisions.ToArray();
-        foreach (var decision in _decisions)
-        {
-            if (decision < 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(decisions), decision, "A decision is a thread id and cannot be negative.");
-            }
-        }
+    }
 
+    /// <summary>Creates a trace of thread decisions and random values.</summary>
+    /// <param name="choices">Every choice, in order.</param>
+    /// <param name="strategy">The strategy that produced it.</param>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="iteration">The zero-based iteration that produced it.</param>
+    /// <param name="scenario">The scenario name, or null.</param>
+    /// <param name="bug">The bug the iteration ended with, or null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A thread id or value is negative, or the iteration is negative.</exception>
+    public ScheduleTrace(IEnumerable<ScheduleChoice> choices, StrategyKind strategy, int seed, int iteration, string? scenario, BugKind? bug)
+        : this(Encode(choices), strategy, seed, iteration, scenario, bug, null, null)
+    {
+    }
+
+    private ScheduleTrace(int[] encoded, StrategyKind strategy, int seed, int iteration, string? scenario, BugKind? bug, PointLog? points, TraceSettings? settings)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(iteration);
         if (scenario is not null && (scenario.Contains('\n', StringComparison.Ordinal) || scenario.Contains('\r', StringComparison.Ordinal)))
         {
             throw new ArgumentException($"Scenario name '{scenario}' must be a single line.", nameof(scenario));
         }
 
+        _encoded = encoded;
         Strategy = strategy;
         Seed = seed;
         Iteration = iteration;
         Scenario = scenario;
         Bug = bug;
+        Points = points;
+        Settings = settings;
+        Decisions = encoded.Where(choice => !ChoiceEncoding.IsValue(choice)).ToArray();
+        Choices = encoded.Select(choice => ChoiceEncoding.IsValue(choice) ? ScheduleChoice.RandomValue(ChoiceEncoding.DecodeValue(choice)) : ScheduleChoice.Thread(choice)).ToArray();
     }
 
-    /// <summary>The chosen thread id at every non-forced scheduling point.</summary>
-    public IReadOnlyList<int> Decisions => _decisions;
+    /// <summary>The chosen thread id at every non-forced scheduling point (random values are in <see cref="Choices"/>).</summary>
+    public IReadOnlyList<int> Decisions { get; }
+
+    /// <summary>Every choice in order: thread ids and random values.</summary>
+    public IReadOnlyList<ScheduleChoice> Choices { get; }
 
     /// <summary>The strategy that produced the trace.</summary>
     public StrategyKind Strategy { get; }
@@ -73,9 +119,24 @@ public sealed class ScheduleTrace
     /// <summary>The kind of bug the traced iteration ended with, or null.</summary>
     public BugKind? Bug { get; }
 
-    /// <summary>Formats the trace in its versioned text form.</summary>
+    /// <summary>The step bounds the trace was recorded under, or null (version 1 traces).</summary>
+    public TraceSettings? Settings { get; }
+
+    /// <summary>The number of scheduling points recorded, or null when the trace carries none.</summary>
+    public int? PointCount => Points?.Count;
+
+    internal IReadOnlyList<int> EncodedChoices => _encoded;
+
+    internal PointLog? Points { get; }
+
+    /// <summary>Formats the trace in its versioned text form, with its scheduling points.</summary>
     /// <returns>The text, ending with a newline.</returns>
-    public string ToText()
+    public string ToText() => ToText(includePoints: true);
+
+    /// <summary>Formats the trace; without points it is shorter but a replay can no longer check the steps it takes.</summary>
+    /// <param name="includePoints">Whether to write the scheduling points.</param>
+    /// <returns>The text, ending with a newline.</returns>
+    public string ToText(bool includePoints)
     {
         var text = new StringBuilder();
         text.Append(Magic).Append(' ').Append(FormatVersion.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -92,17 +153,23 @@ public sealed class ScheduleTrace
             text.Append("bug ").Append(bug.ToString()).Append('\n');
         }
 
-        text.Append("decisions ").Append(_decisions.Length.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        if (Settings is { } settings)
+        {
+            text.Append("max-steps ").Append(settings.MaxSteps.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("fair-after ").Append(settings.FairAfterSteps is { } fair ? fair.ToString(CultureInfo.InvariantCulture) : "off").Append('\n');
+        }
+
+        text.Append("decisions ").Append(_encoded.Length.ToString(CultureInfo.InvariantCulture)).Append('\n');
         text.Append("schedule");
-        for (var i = 0; i < _decisions.Length;)
+        for (var i = 0; i < _encoded.Length;)
         {
             var run = 1;
-            while (i + run < _decisions.Length && _decisions[i + run] == _decisions[i])
+            while (i + run < _encoded.Length && _encoded[i + run] == _encoded[i])
             {
                 run++;
             }
 
-            text.Append(' ').Append(_decisions[i].ToString(CultureInfo.InvariantCulture));
+            text.Append(' ').Append(Choices[i].ToString());
             if (run > 1)
             {
                 text.Append('*').Append(run.ToString(CultureInfo.InvariantCulture));
@@ -112,13 +179,19 @@ public sealed class ScheduleTrace
         }
 
         text.Append('\n');
+        if (includePoints && Points is not null)
+        {
+            text.Append("points ").Append(Points.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Points.AppendText(text);
+        }
+
         return text.ToString();
     }
 
     /// <inheritdoc />
     public override string ToString() => ToText();
 
-    /// <summary>Parses the text form written by <see cref="ToText"/>.</summary>
+    /// <summary>Parses the text form written by <see cref="ToText()"/> (version 1 or 2).</summary>
     /// <param name="text">The trace text.</param>
     /// <returns>The trace.</returns>
     /// <exception cref="FormatException">The text is not a trace, has an unsupported version, or is malformed.</exception>
@@ -128,7 +201,7 @@ public sealed class ScheduleTrace
         var lines = text.Split('\n').Select(line => line.TrimEnd('\r').Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
         if (lines.Count == 0)
         {
-            throw new FormatException("Empty trace: expected a 'veralloc-trace 1' header.");
+            throw new FormatException($"Empty trace: expected a '{Magic} {FormatVersion}' header.");
         }
 
         var header = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -137,9 +210,10 @@ public sealed class ScheduleTrace
             throw new FormatException($"Not a trace: first line is '{lines[0]}', expected '{Magic} {FormatVersion}'.");
         }
 
-        if (ParseInt(header[1], "version") != FormatVersion)
+        var version = ParseInt(header[1], "version");
+        if (version is not (1 or FormatVersion))
         {
-            throw new FormatException($"Unsupported trace version {header[1]}: this engine reads version {FormatVersion}.");
+            throw new FormatException($"Unsupported trace version {header[1]}: this engine reads versions 1 and {FormatVersion}.");
         }
 
         StrategyKind? strategy = null;
@@ -148,12 +222,28 @@ public sealed class ScheduleTrace
         string? scenario = null;
         BugKind? bug = null;
         int? declared = null;
-        List<int>? decisions = null;
+        int? maxSteps = null;
+        int? fairAfter = null;
+        var fairSeen = false;
+        List<int>? choices = null;
+        PointLog? points = null;
+        int? declaredPoints = null;
         foreach (var line in lines.Skip(1))
         {
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             var key = space < 0 ? line : line[..space];
             var value = space < 0 ? string.Empty : line[(space + 1)..].Trim();
+            if (points is not null && key is "p" or "v")
+            {
+                if (points.Count >= declaredPoints)
+                {
+                    throw new FormatException($"The trace declares {declaredPoints} points but holds more ('{line}').");
+                }
+
+                points.ParseLine(line);
+                continue;
+            }
+
             switch (key)
             {
                 case "strategy":
@@ -177,7 +267,7 @@ public sealed class ScheduleTrace
                     scenario = value;
                     break;
                 case "bug":
-                    bug = Enum.TryParse<BugKind>(value, ignoreCase: false, out var kind) && Enum.IsDefined(kind)
+                    bug = Enum.TryParse<BugKind>(value, ignoreCase: false, out var kind) && Enum.IsDefined(kind) && !value.Any(char.IsDigit)
                         ? kind
                         : throw new FormatException($"Unknown bug kind '{value}'.");
                     break;
@@ -185,7 +275,23 @@ public sealed class ScheduleTrace
                     declared = ParseInt(value, key);
                     break;
                 case "schedule":
-                    decisions = ParseSchedule(value);
+                    choices = ParseSchedule(value, version);
+                    break;
+                case "max-steps" when version >= 2:
+                    maxSteps = ParseInt(value, key);
+                    break;
+                case "fair-after" when version >= 2:
+                    fairAfter = value == "off" ? null : ParseInt(value, key);
+                    fairSeen = true;
+                    break;
+                case "points" when version >= 2:
+                    declaredPoints = ParseInt(value, key);
+                    if (declaredPoints is < 0 or > MaxLength)
+                    {
+                        throw new FormatException($"Bad point count {declaredPoints}: expected 0 to {MaxLength}.");
+                    }
+
+                    points = new PointLog();
                     break;
                 default:
                     throw new FormatException($"Unknown trace line '{line}'.");
@@ -197,14 +303,19 @@ public sealed class ScheduleTrace
             throw new FormatException("The trace has no 'strategy' line.");
         }
 
-        if (decisions is null)
+        if (choices is null)
         {
             throw new FormatException("The trace has no 'schedule' line.");
         }
 
-        if (declared is { } count && count != decisions.Count)
+        if (declared is { } count && count != choices.Count)
         {
-            throw new FormatException($"The trace declares {count} decisions but its schedule holds {decisions.Count}.");
+            throw new FormatException($"The trace declares {count} decisions but its schedule holds {choices.Count}.");
+        }
+
+        if (points is not null && points.Count != declaredPoints)
+        {
+            throw new FormatException($"The trace declares {declaredPoints} points but holds {points.Count}.");
         }
 
         if (iteration < 0)
@@ -212,7 +323,13 @@ public sealed class ScheduleTrace
             throw new FormatException($"Iteration {iteration} is negative.");
         }
 
-        return new ScheduleTrace(decisions, strategy.Value, seed, iteration, scenario, bug);
+        if (maxSteps is < 1 || fairAfter is < 0)
+        {
+            throw new FormatException("The trace's max-steps must be positive and its fair-after non-negative.");
+        }
+
+        TraceSettings? settings = maxSteps is { } steps ? new TraceSettings(steps, fairSeen ? fairAfter : null) : null;
+        return new ScheduleTrace(choices.ToArray(), strategy.Value, seed, iteration, scenario, bug, points, settings);
     }
 
     /// <summary>Writes the text form to <paramref name="path"/>, creating its directory.</summary>
@@ -239,26 +356,58 @@ public sealed class ScheduleTrace
         return Parse(File.ReadAllText(path));
     }
 
-    private static List<int> ParseSchedule(string value)
+    internal static ScheduleTrace FromExecution(IReadOnlyList<int> encoded, StrategyKind strategy, int seed, int iteration, string? scenario, BugKind? bug, PointLog points, TraceSettings settings)
     {
-        var decisions = new List<int>();
+        var copy = new PointLog();
+        copy.CopyFrom(points);
+        return new ScheduleTrace(encoded.ToArray(), strategy, seed, iteration, scenario, bug, copy, settings);
+    }
+
+    private static int[] Encode(IEnumerable<ScheduleChoice> choices)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
+        var encoded = new List<int>();
+        foreach (var choice in choices)
+        {
+            if (choice.Value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(choices), choice.Value, "A decision is a thread id or a random value and cannot be negative.");
+            }
+
+            encoded.Add(choice.IsValue ? ChoiceEncoding.Value(choice.Value) : choice.Value);
+        }
+
+        return encoded.ToArray();
+    }
+
+    private static List<int> ParseSchedule(string value, int version)
+    {
+        var choices = new List<int>();
         foreach (var token in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var star = token.IndexOf('*', StringComparison.Ordinal);
-            var id = ParseInt(star < 0 ? token : token[..star], "thread id");
+            var head = star < 0 ? token : token[..star];
+            var isValue = version >= 2 && head.StartsWith('?');
+            var number = ParseInt(isValue ? head[1..] : head, isValue ? "random value" : "thread id");
             var repeat = star < 0 ? 1 : ParseInt(token[(star + 1)..], "repeat count");
-            if (id < 0 || repeat < 1)
+            if (number < 0 || repeat < 1)
             {
-                throw new FormatException($"Bad schedule token '{token}': ids are non-negative and repeat counts positive.");
+                throw new FormatException($"Bad schedule token '{token}': ids and values are non-negative and repeat counts positive.");
             }
 
+            if (repeat > MaxLength - choices.Count)
+            {
+                throw new FormatException($"Bad schedule token '{token}': the schedule would hold more than {MaxLength} decisions.");
+            }
+
+            var encoded = isValue ? ChoiceEncoding.Value(number) : number;
             for (var i = 0; i < repeat; i++)
             {
-                decisions.Add(id);
+                choices.Add(encoded);
             }
         }
 
-        return decisions;
+        return choices;
     }
 
     private static int ParseInt(string value, string what) =>

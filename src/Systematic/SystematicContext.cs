@@ -1,12 +1,18 @@
 namespace Veralloc.Systematic;
 
 /// <summary>
-/// What a scenario declares for one iteration: its locks, its logical threads and the properties to check.
+/// What a scenario declares for one iteration: its threads, its controlled objects and the properties to check.
 /// The scenario delegate runs once per iteration on the test thread, so every iteration starts from fresh state.
 /// </summary>
+/// <remarks>
+/// Everything created here belongs to the iteration: a lock, semaphore, event, condition, shared variable or timer
+/// kept in a static field and used by a later iteration is refused. <see cref="Random(int)"/>, <see cref="Bool"/> and
+/// <see cref="Spawn(string, Action)"/> may also be called by the logical threads while the iteration runs.
+/// </remarks>
 public sealed class SystematicContext
 {
     private readonly Execution _execution;
+    private ControlledTimeProvider? _timeProvider;
 
     internal SystematicContext(Execution execution, int iteration)
     {
@@ -17,20 +23,85 @@ public sealed class SystematicContext
     /// <summary>The zero-based iteration being set up.</summary>
     public int Iteration { get; }
 
+    /// <summary>
+    /// A time provider with a virtual clock whose timers fire on logical threads, in due-time order; pass it to code that
+    /// takes a <see cref="System.TimeProvider"/> (for example <c>await Task.Delay(delay, ctx.TimeProvider)</c>).
+    /// </summary>
+    public ControlledTimeProvider TimeProvider => _timeProvider ??= new ControlledTimeProvider(_execution);
+
     /// <summary>Creates a controlled lock for this iteration.</summary>
     /// <param name="name">The name used in reports.</param>
     /// <returns>The lock.</returns>
-    public ControlledLock CreateLock(string name) => _execution.CreateLock(name);
+    public ControlledLock CreateLock(string name) => new(_execution, Named(name, "lock"));
+
+    /// <summary>Creates a controlled counting semaphore for this iteration.</summary>
+    /// <param name="name">The name used in reports.</param>
+    /// <param name="initialCount">The permits available at the start.</param>
+    /// <param name="maxCount">The most permits it may hold.</param>
+    /// <returns>The semaphore.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, or <paramref name="initialCount"/> exceeds <paramref name="maxCount"/>.</exception>
+    public ControlledSemaphore CreateSemaphore(string name, int initialCount, int maxCount = int.MaxValue) =>
+        new(_execution, Named(name, "semaphore"), initialCount, maxCount);
+
+    /// <summary>Creates a controlled event for this iteration.</summary>
+    /// <param name="name">The name used in reports.</param>
+    /// <param name="initiallySet">Whether the event starts set.</param>
+    /// <param name="mode">Whether a passing wait resets it (<see cref="EventResetMode.AutoReset"/>) or not.</param>
+    /// <returns>The event.</returns>
+    public ControlledEvent CreateEvent(string name, bool initiallySet = false, EventResetMode mode = EventResetMode.ManualReset) =>
+        new(_execution, Named(name, "event"), initiallySet, mode);
+
+    /// <summary>Creates a controlled condition variable over <paramref name="lockObject"/> for this iteration.</summary>
+    /// <param name="name">The name used in reports.</param>
+    /// <param name="lockObject">The lock waiters hold.</param>
+    /// <returns>The condition.</returns>
+    public ControlledCondition CreateCondition(string name, ControlledLock lockObject) =>
+        new(_execution, Named(name, "condition"), lockObject);
+
+    /// <summary>Creates a shared variable whose accesses are scheduling points checked for data races.</summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="name">The name used in reports.</param>
+    /// <param name="initial">The initial value (written by the setup, so it happens before every thread).</param>
+    /// <returns>The variable.</returns>
+    public Shared<T> CreateShared<T>(string name, T initial = default!) => new(_execution, Named(name, "shared variable"), initial);
+
+    /// <summary>Creates a liveness monitor (see <see cref="LivenessMonitor"/>).</summary>
+    /// <param name="name">The name used in reports.</param>
+    /// <returns>The monitor, cold.</returns>
+    public LivenessMonitor CreateLivenessMonitor(string name) => _execution.CreateMonitor(name);
 
     /// <summary>
     /// Declares a logical thread. During setup all declared threads start when the iteration starts; a running
     /// logical thread may also spawn (the new thread's start is then a scheduling point).
     /// </summary>
     /// <param name="name">The name used in reports.</param>
-    /// <param name="body">The thread's code.</param>
+    /// <param name="body">The thread's code. An <c>async</c> lambda binds to the <see cref="Func{Task}"/> overload.</param>
     /// <returns>A handle to join the thread.</returns>
     /// <exception cref="InvalidOperationException">Called neither during setup nor from a running logical thread.</exception>
-    public LogicalThread Spawn(string name, Action body) => _execution.Spawn(name, body);
+    public LogicalThread Spawn(string name, Action body) => _execution.Spawn(name, body ?? throw new ArgumentNullException(nameof(body)), null);
+
+    /// <summary>
+    /// Declares an asynchronous logical thread: its awaits suspend it under the engine's control, and every continuation
+    /// it runs is a scheduling point. It ends when the returned task completes.
+    /// </summary>
+    /// <param name="name">The name used in reports.</param>
+    /// <param name="body">The thread's code.</param>
+    /// <returns>A handle to join or await (<see cref="LogicalThread.Completion"/>) the thread.</returns>
+    /// <exception cref="InvalidOperationException">Called neither during setup nor from a running logical thread.</exception>
+    public LogicalThread Spawn(string name, Func<Task> body) => _execution.Spawn(name, null, body ?? throw new ArgumentNullException(nameof(body)));
+
+    /// <summary>
+    /// A controlled random value in <c>[0, <paramref name="maxValue"/>)</c>: chosen by the strategy (enumerated by DFS),
+    /// recorded in the trace and replayed exactly. Callable during setup and from the iteration's logical threads.
+    /// </summary>
+    /// <param name="maxValue">The exclusive upper bound; at least 1.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxValue"/> is less than 1.</exception>
+    public int Random(int maxValue) => _execution.ChooseValue(maxValue);
+
+    /// <summary>A controlled random boolean (see <see cref="Random(int)"/>).</summary>
+    /// <returns>The value.</returns>
+    public bool Bool() => _execution.ChooseValue(2) == 1;
 
     /// <summary>
     /// Registers an invariant run at every scheduling point (see <see cref="TestOptions.CheckInvariantsAtEveryPoint"/>)
@@ -41,14 +112,14 @@ public sealed class SystematicContext
     /// <param name="check">Throws when the invariant is broken.</param>
     /// <param name="onlyWhenFree">When given, the invariant is skipped at points where a logical thread holds this lock.</param>
     public void AddInvariant(string name, Action check, ControlledLock? onlyWhenFree = null) =>
-        _execution.AddInvariant(name, check, onlyWhenFree);
+        _execution.AddInvariant(name, check, null, onlyWhenFree);
 
     /// <summary>Registers an invariant, as the other overload, that fails the iteration by returning false.</summary>
     /// <param name="name">The name used in reports.</param>
     /// <param name="holds">Returns false when the invariant is broken.</param>
     /// <param name="onlyWhenFree">When given, the invariant is skipped at points where a logical thread holds this lock.</param>
     public void AddInvariant(string name, Func<bool> holds, ControlledLock? onlyWhenFree = null) =>
-        _execution.AddInvariant(name, holds, onlyWhenFree);
+        _execution.AddInvariant(name, null, holds, onlyWhenFree);
 
     /// <summary>Registers a check run once, after every logical thread has ended without a bug.</summary>
     /// <param name="name">The name used in reports.</param>
@@ -59,4 +130,15 @@ public sealed class SystematicContext
     /// <param name="name">The name used in reports.</param>
     /// <param name="holds">Returns false when the final state is wrong.</param>
     public void AtQuiescence(string name, Func<bool> holds) => _execution.AddQuiescenceCheck(name, null, holds);
+
+    private string Named(string name, string what)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (_execution.Finished)
+        {
+            throw new InvalidOperationException($"The {what} '{name}' cannot be created: its iteration has ended.");
+        }
+
+        return name;
+    }
 }

@@ -38,20 +38,25 @@ public static class SystematicTest
         options.Validate();
 
         var strategy = CreateStrategy(options);
+        var tracePoints = options.Strategy == StrategyKind.Replay ? options.ReplayTrace!.Points : null;
         var clock = Stopwatch.StartNew();
         var pool = new WorkerPool();
         var driverGate = new SemaphoreSlim(0);
-        var decisions = new List<int>();
-        var steps = new List<StepRecord>();
+        var current = new IterationBuffers();
+        var previous = new IterationBuffers();
         var schedules = new HashSet<ulong>();
         long points = 0;
         var longest = 0;
         var maxThreads = 0;
         var iterations = 0;
+        var fairIterations = 0;
+        IterationBuffers? first = null;
         var exhausted = false;
         var timedOut = false;
         BugReport? bug = null;
         var hung = false;
+        UncontrolledWork.BeginRun();
+        var handoff = new HandoffController(pool, options.Handoff);
         try
         {
             for (var iteration = 0; iteration < options.Iterations; iteration++)
@@ -68,37 +73,49 @@ public static class SystematicTest
                     break;
                 }
 
-                var execution = new Execution(strategy, pool, driverGate, options, decisions, steps);
-                try
-                {
-                    scenario(new SystematicContext(execution, iteration));
-                }
-                catch (Exception exception)
-                {
-                    throw new InvalidOperationException($"The scenario's setup threw at iteration {iteration}: {exception.Message}", exception);
-                }
-
-                execution.Run();
+                var expected = tracePoints ?? (strategy.ReplayedPoints > 0 ? previous.Points : null);
+                var compareCount = tracePoints?.Count ?? strategy.ReplayedPoints;
+                var execution = RunIteration(strategy, pool, driverGate, options, current, expected, compareCount, scenario, iteration);
                 iterations++;
                 points += execution.SchedulingPoints;
                 longest = Math.Max(longest, execution.SchedulingPoints);
                 maxThreads = Math.Max(maxThreads, execution.Threads.Count);
-                schedules.Add(Hash(decisions));
-                strategy.IterationEnded(execution.SchedulingPoints);
+                fairIterations += execution.WentFair ? 1 : 0;
+                schedules.Add(Hash(current.Decisions));
+                strategy.IterationEnded(options.FairAfterSteps is { } fair ? Math.Min(execution.SchedulingPoints, fair) : execution.SchedulingPoints);
+                handoff.IterationEnded(execution.SchedulingPoints);
 
                 var found = execution.Bug;
+                var reported = execution;
+                IReadOnlyList<TraceStep>? expectedSteps = found is { Kind: BugKind.Nondeterminism } && expected == previous.Points ? StepsOf(previous.Steps, previous.Points.ThreadNames) : null;
                 if (found is null && strategy is ReplayStrategy { Unconsumed: > 0 } replay)
                 {
                     found = new FoundBug(BugKind.ReplayDivergence, null, $"the program finished with {replay.Unconsumed} decisions of the trace unused", null);
                 }
+                else if (found is null && tracePoints is not null && current.Points.Count != tracePoints.Count)
+                {
+                    found = new FoundBug(BugKind.Nondeterminism, null, $"the program took {current.Points.Count} scheduling points under the trace's schedule, but the traced run took {tracePoints.Count}", null);
+                }
+                else if (found is null && !execution.Hung && (options.CheckDeterminism || (iteration == 0 && tracePoints is null)))
+                {
+                    // Every run repeats its first schedule at once: a first iteration that differs from the rest (a lazy
+                    // initialisation, a cache warmed by the run itself) is the commonest nondeterminism, and it would
+                    // make every later verdict about a different program.
+                    (found, reported, expectedSteps) = Rerun(pool, driverGate, options, current, scenario, iteration);
+                    if (found is null && iteration == 0)
+                    {
+                        first = Snapshot(current);
+                    }
+                }
 
                 if (found is not null)
                 {
-                    bug = CreateReport(found, execution, options, iteration);
-                    hung = execution.Hung;
+                    bug = CreateReport(found, reported, options, iteration, expectedSteps);
+                    hung = execution.Hung || reported.Hung;
                     break;
                 }
 
+                (current, previous) = (previous, current);
                 if (options.Progress is { } progress && (iteration & 63) == 63)
                 {
                     progress(iterations);
@@ -110,9 +127,25 @@ public static class SystematicTest
                 // The budget ran out exactly at the last schedule or before it: ask whether anything is left.
                 exhausted = !strategy.PrepareIteration(options.Iterations);
             }
+
+            if (bug is null && exhausted && first is not null)
+            {
+                // Before claiming the space exhausted, run the first schedule once more: state that drifted during the
+                // run (a cache, a counter kept between iterations) would mean the space explored was not one program's.
+                var (found, reported, expectedSteps) = Rerun(pool, driverGate, options, first, scenario, 0);
+                if (found is not null)
+                {
+                    bug = CreateReport(found, reported, options, 0, expectedSteps);
+                    hung = reported.Hung;
+                    exhausted = false;
+                }
+            }
         }
         finally
         {
+            handoff.Stop();
+            UncontrolledWork.EndRun();
+
             // After a hang a worker may still wake up and touch the gate and the pool: leave both to the GC.
             if (!hung)
             {
@@ -134,6 +167,8 @@ public static class SystematicTest
             Elapsed = clock.Elapsed,
             SpaceExhausted = exhausted,
             TimedOut = timedOut,
+            FairIterations = fairIterations,
+            HandoffSwitches = handoff.Switches,
         };
         return new TestResult(statistics, bug);
     }
@@ -153,7 +188,14 @@ public static class SystematicTest
             Iterations = 1,
             Seed = trace.Seed,
             ScenarioName = options?.ScenarioName ?? trace.Scenario,
+            CheckDeterminism = false,
         };
+        if (options is null && trace.Settings is { } settings)
+        {
+            // Replay under the step bounds the trace was recorded with, so a livelock or step bound recurs at the same point.
+            replayOptions = replayOptions with { MaxSteps = settings.MaxSteps, FairAfterSteps = settings.FairAfterSteps };
+        }
+
         return Run(replayOptions, scenario);
     }
 
@@ -166,18 +208,70 @@ public static class SystematicTest
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown strategy."),
     };
 
-    private static BugReport CreateReport(FoundBug found, Execution execution, TestOptions options, int iteration)
+    private static Execution RunIteration(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, Action<SystematicContext> scenario, int iteration)
     {
-        var threads = execution.Threads;
-        var steps = new List<TraceStep>();
-        foreach (var step in StepsOf(execution))
+        var execution = new Execution(strategy, pool, driverGate, options, buffers, expected, compareCount);
+        UncontrolledWork.Enter(execution.SetupFlow);
+        try
         {
-            steps.Add(new TraceStep(steps.Count + 1, step.ThreadId, threads[step.ThreadId].Name, step.Operation, step.Kind, step.Target));
+            scenario(new SystematicContext(execution, iteration));
+        }
+        catch (ExecutionCanceledException)
+        {
+            // The setup itself found the bug (a nondeterministic random draw): the iteration reports it.
+        }
+        catch (Exception exception)
+        {
+            throw new InvalidOperationException($"The scenario's setup threw at iteration {iteration}: {exception.Message}", exception);
+        }
+        finally
+        {
+            UncontrolledWork.Leave();
         }
 
+        execution.Run();
+        buffers.Points.SetThreadNames(execution.Threads.Select(thread => thread.Name));
+        return execution;
+    }
+
+    /// <summary>
+    /// Runs an iteration again under its own choices and compares every scheduling point with <paramref name="earlier"/>;
+    /// returns the nondeterminism found (with the execution to report it from and the earlier run's steps), or no bug.
+    /// </summary>
+    private static (FoundBug? Bug, Execution Rerun, IReadOnlyList<TraceStep>? ExpectedSteps) Rerun(WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers earlier, Action<SystematicContext> scenario, int iteration)
+    {
+        var rerun = new IterationBuffers();
+        var replay = new ReplayStrategy(earlier.Decisions.ToArray());
+        replay.PrepareIteration(iteration);
+        var execution = RunIteration(replay, pool, driverGate, options, rerun, earlier.Points, earlier.Points.Count, scenario, iteration);
+        FoundBug? found = execution.Bug switch
+        {
+            null when rerun.Points.Count != earlier.Points.Count =>
+                new FoundBug(BugKind.Nondeterminism, null, $"the program took {rerun.Points.Count} scheduling points when run again under the same schedule, but {earlier.Points.Count} the first time", null),
+            null => null,
+            { Kind: BugKind.Nondeterminism } bug => bug,
+            var bug => new FoundBug(BugKind.Nondeterminism, bug.ThreadName, $"the program ended without a bug, but run again under the same schedule it found {bug.Kind}: {bug.Message}", bug.Exception),
+        };
+        return (found, execution, found is null ? null : StepsOf(earlier.Steps, earlier.Points.ThreadNames));
+    }
+
+    private static IterationBuffers Snapshot(IterationBuffers buffers)
+    {
+        var copy = new IterationBuffers();
+        copy.Decisions.AddRange(buffers.Decisions);
+        copy.Steps.AddRange(buffers.Steps);
+        copy.Points.CopyFrom(buffers.Points);
+        return copy;
+    }
+
+    private static BugReport CreateReport(FoundBug found, Execution execution, TestOptions options, int iteration, IReadOnlyList<TraceStep>? expectedSteps)
+    {
+        var names = execution.Threads.Select(thread => thread.Name).ToArray();
+        var steps = StepsOf(execution.StepLog, names);
         var traceIteration = options.Strategy == StrategyKind.Replay ? options.ReplayTrace!.Iteration : iteration;
-        var trace = new ScheduleTrace(DecisionsOf(execution), options.Strategy, options.Seed, traceIteration, options.ScenarioName, found.Kind);
-        var report = new BugReport(found.Kind, found.Message, found.ThreadName, found.Exception, trace, steps);
+        var settings = new TraceSettings(options.MaxSteps, options.FairAfterSteps is { } fair && fair < options.MaxSteps ? fair : null);
+        var trace = ScheduleTrace.FromExecution(execution.DecisionLog, options.Strategy, options.Seed, traceIteration, options.ScenarioName, found.Kind, execution.Points, settings);
+        var report = new BugReport(found.Kind, found.Message, found.ThreadName, found.Exception, trace, steps, found.Kind == BugKind.Nondeterminism ? expectedSteps : null);
         if (options.TraceDirectory is { } directory)
         {
             var path = Path.Combine(directory, TraceFileName(trace));
@@ -188,9 +282,17 @@ public static class SystematicTest
         return report;
     }
 
-    private static IReadOnlyList<StepRecord> StepsOf(Execution execution) => execution.StepLog;
+    private static List<TraceStep> StepsOf(IReadOnlyList<StepRecord> records, IReadOnlyList<string> names)
+    {
+        var steps = new List<TraceStep>(records.Count);
+        foreach (var step in records)
+        {
+            var name = step.ThreadId < 0 ? "setup" : step.ThreadId < names.Count ? names[step.ThreadId] : $"t{step.ThreadId}";
+            steps.Add(new TraceStep(steps.Count + 1, step.ThreadId, name, step.Operation, step.Kind, step.Target));
+        }
 
-    private static IReadOnlyList<int> DecisionsOf(Execution execution) => execution.DecisionLog;
+        return steps;
+    }
 
     private static string TraceFileName(ScheduleTrace trace)
     {

@@ -51,8 +51,41 @@ public sealed record TestOptions
     /// <summary>Called on the test thread every few iterations with the number of iterations completed so far.</summary>
     public Action<int>? Progress { get; init; }
 
+    /// <summary>
+    /// When true, every iteration that ends without a bug is run a second time under the same choices and its scheduling
+    /// points (enabled threads, each one's pending step, random values) compared with the first run; any difference is
+    /// reported as <see cref="BugKind.Nondeterminism"/>. Doubles the cost. Default false (DFS and replay always compare the
+    /// prefix they repeat).
+    /// </summary>
+    public bool CheckDeterminism { get; init; }
+
+    /// <summary>
+    /// After this many scheduling points an iteration's schedule turns fair: the strategy stops choosing and the enabled
+    /// threads take turns (round robin), so a correct spin or poll loop ends. An iteration that reaches
+    /// <see cref="MaxSteps"/> anyway is a livelock (<see cref="BugKind.LivenessViolation"/>). Null (or a value not below
+    /// <see cref="MaxSteps"/>) turns fairness off: the step bound is then <see cref="BugKind.StepBoundExceeded"/>.
+    /// Default 1,000.
+    /// </summary>
+    public int? FairAfterSteps { get; init; } = 1_000;
+
+    /// <summary>
+    /// The most scheduling points of the fair phase a <see cref="LivenessMonitor"/> may stay hot before it is reported.
+    /// Default 2,000.
+    /// </summary>
+    public int LivenessTemperatureThreshold { get; init; } = 2_000;
+
+    /// <summary>
+    /// How long the running logical thread may stay blocked in a wait the engine does not control (a lock statement,
+    /// <c>SemaphoreSlim</c>, <c>Task.Wait</c>, <c>Thread.Sleep</c>) before the iteration is reported as
+    /// <see cref="BugKind.UncontrolledConcurrency"/>. Default 250 ms.
+    /// </summary>
+    public TimeSpan UncontrolledWaitTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How control passes between the real threads that carry logical threads. Default <see cref="HandoffMode.Adaptive"/>.</summary>
+    public HandoffMode Handoff { get; init; } = HandoffMode.Adaptive;
+
     /// <summary>Throws when a setting is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A count or bound is not positive, or a timeout is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count or bound is out of range, or a timeout is not positive.</exception>
     /// <exception cref="ArgumentException">Replay is selected without a trace.</exception>
     public void Validate()
     {
@@ -84,6 +117,26 @@ public sealed record TestOptions
         if (IterationTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(IterationTimeout), IterationTimeout, "IterationTimeout must be positive.");
+        }
+
+        if (FairAfterSteps is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FairAfterSteps), FairAfterSteps, "FairAfterSteps must be null or non-negative.");
+        }
+
+        if (LivenessTemperatureThreshold < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LivenessTemperatureThreshold), LivenessTemperatureThreshold, "LivenessTemperatureThreshold must be at least 1.");
+        }
+
+        if (UncontrolledWaitTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UncontrolledWaitTimeout), UncontrolledWaitTimeout, "UncontrolledWaitTimeout must be positive.");
+        }
+
+        if (!Enum.IsDefined(Handoff))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Handoff), Handoff, "Unknown handoff mode.");
         }
 
         if (Strategy == StrategyKind.Replay && ReplayTrace is null)

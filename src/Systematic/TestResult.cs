@@ -36,13 +36,22 @@ public sealed record ExplorationStatistics
     /// <summary>True when the run stopped because <see cref="TestOptions.Timeout"/> expired.</summary>
     public required bool TimedOut { get; init; }
 
+    /// <summary>Iterations that ran long enough to reach the fair phase (<see cref="TestOptions.FairAfterSteps"/>).</summary>
+    public int FairIterations { get; init; }
+
+    /// <summary>How many times the adaptive hand-off changed where the run's threads execute (<see cref="HandoffMode"/>).</summary>
+    public int HandoffSwitches { get; init; }
+
+    /// <summary>Distinct schedules per second of wall-clock time (repeated schedules of random strategies not counted).</summary>
+    public double DistinctSchedulesPerSecond => Elapsed > TimeSpan.Zero ? DistinctSchedules / Elapsed.TotalSeconds : 0;
+
     /// <summary>Iterations per second of wall-clock time.</summary>
     public double SchedulesPerSecond => Elapsed > TimeSpan.Zero ? Iterations / Elapsed.TotalSeconds : 0;
 
     /// <summary>Formats the counters on one line.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
+        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s ({DistinctSchedulesPerSecond:F0} distinct/s){(FairIterations > 0 ? $", {FairIterations} went fair" : string.Empty)}{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
 }
 
 /// <summary>The outcome of <see cref="SystematicTest.Run"/>: statistics and, if one was found, the bug.</summary>

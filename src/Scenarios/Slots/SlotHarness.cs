@@ -1,6 +1,7 @@
 using Veralloc.Allocators.Concurrency;
 using Veralloc.Allocators.Slots;
 using Veralloc.Systematic;
+using Veralloc.Systematic.Allocators;
 
 namespace Veralloc.Scenarios.Slots;
 

@@ -10,7 +10,11 @@ namespace Veralloc.Systematic.Strategies;
 /// <remarks>
 /// At each point the running thread (when enabled) is tried first, then the others by id, so the first schedule
 /// has no preemptions. A preemption is choosing another thread while the running one was enabled; once a
-/// schedule has used <c>bound</c> of them, only the running thread is offered.
+/// schedule has used <c>bound</c> of them, only the running thread is offered. A controlled random value is a frame
+/// whose options are every value in its range; it costs no preemption. Each frame remembers the point it was made
+/// at, so the engine can check that the replayed prefix took exactly the same points as before
+/// (<see cref="ReplayedPoints"/>): a program whose behaviour changes between iterations is reported, not explored
+/// on with a wrong claim of exhaustion.
 /// </remarks>
 internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
 {
@@ -22,6 +26,8 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
 
     public bool Exhausted { get; private set; }
 
+    public int ReplayedPoints { get; private set; }
+
     public bool PrepareIteration(int iteration)
     {
         DivergenceReason = null;
@@ -29,6 +35,7 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
         if (!_started)
         {
             _started = true;
+            ReplayedPoints = 0;
             return true;
         }
 
@@ -40,36 +47,48 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
         if (_stack.Count == 0)
         {
             Exhausted = true;
+            ReplayedPoints = 0;
             return false;
         }
 
         _stack[^1].Index++;
+        ReplayedPoints = _stack[^1].Point + 1;
         return true;
     }
 
-    public int Choose(List<int> enabled, int currentId, int step)
+    public int ChooseThread(List<int> enabled, int currentId, int point)
     {
         if (_depth < _stack.Count)
         {
-            var replayed = _stack[_depth];
-            if (!replayed.Matches(enabled, currentId))
-            {
-                DivergenceReason = string.Create(CultureInfo.InvariantCulture, $"DFS replaying its prefix found enabled threads [{string.Join(", ", enabled)}] at decision {_depth}, not [{string.Join(", ", replayed.Enabled)}]: the program is not deterministic under control");
-                return -1;
-            }
-
-            _depth++;
-            return replayed.Options[replayed.Index];
+            return Replay(point, isValue: false, enabled.Contains);
         }
 
-        var preemptionsBefore = _depth == 0 ? 0 : _stack[_depth - 1].PreemptionsAfter;
-        var frame = new Frame(enabled.ToArray(), currentId, BuildOptions(enabled, currentId, preemptionsBefore), preemptionsBefore);
+        var preemptionsBefore = PreemptionsBefore();
+        var frame = new Frame(point, currentId, BuildOptions(enabled, currentId, preemptionsBefore), preemptionsBefore);
         _stack.Add(frame);
         _depth++;
         return frame.Options[0];
     }
 
-    public void IterationEnded(int steps)
+    public int ChooseValue(int range, int point)
+    {
+        if (_depth < _stack.Count)
+        {
+            return Replay(point, isValue: true, value => value < range);
+        }
+
+        var options = new int[range];
+        for (var value = 0; value < range; value++)
+        {
+            options[value] = value;
+        }
+
+        _stack.Add(new Frame(point, -1, options, PreemptionsBefore(), isValue: true));
+        _depth++;
+        return 0;
+    }
+
+    public void IterationEnded(int points)
     {
         // A schedule that ended early (a bug, or fewer points than the replayed prefix) cannot leave stale frames:
         // frames beyond the depth reached belong to a different continuation.
@@ -78,6 +97,22 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
             _stack.RemoveRange(_depth, _stack.Count - _depth);
         }
     }
+
+    private int Replay(int point, bool isValue, Func<int, bool> allowed)
+    {
+        var frame = _stack[_depth];
+        var option = frame.Options[frame.Index];
+        if (frame.Point != point || frame.IsValue != isValue || !allowed(option))
+        {
+            DivergenceReason = string.Create(CultureInfo.InvariantCulture, $"DFS replaying its prefix expected decision {_depth} at point {frame.Point + 1} ({(frame.IsValue ? "a random value" : "a thread")}), but the program asked for {(isValue ? "a random value" : "a thread")} at point {point + 1}: the program is not deterministic under control");
+            return -1;
+        }
+
+        _depth++;
+        return option;
+    }
+
+    private int PreemptionsBefore() => _depth == 0 ? 0 : _stack[_depth - 1].PreemptionsAfter;
 
     private int[] BuildOptions(List<int> enabled, int currentId, int preemptionsBefore)
     {
@@ -105,18 +140,17 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
         return options;
     }
 
-    private sealed class Frame(int[] enabled, int currentId, int[] options, int preemptionsBefore)
+    private sealed class Frame(int point, int currentId, int[] options, int preemptionsBefore, bool isValue = false)
     {
-        public int[] Enabled { get; } = enabled;
+        public int Point { get; } = point;
+
+        public bool IsValue { get; } = isValue;
 
         public int[] Options { get; } = options;
 
         public int Index { get; set; }
 
         public int PreemptionsAfter =>
-            preemptionsBefore + (currentId >= 0 && Options[Index] != currentId ? 1 : 0);
-
-        public bool Matches(List<int> enabledNow, int currentNow) =>
-            currentNow == currentId && enabledNow.SequenceEqual(Enabled);
+            preemptionsBefore + (!IsValue && currentId >= 0 && Options[Index] != currentId ? 1 : 0);
     }
 }

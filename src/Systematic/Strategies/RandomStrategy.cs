@@ -15,9 +15,11 @@ internal sealed class RandomStrategy(int seed) : ISchedulingStrategy
         return true;
     }
 
-    public int Choose(List<int> enabled, int currentId, int step) => enabled[_random.Next(enabled.Count)];
+    public int ChooseThread(List<int> enabled, int currentId, int point) => enabled[_random.Next(enabled.Count)];
 
-    public void IterationEnded(int steps)
+    public int ChooseValue(int range, int point) => _random.Next(range);
+
+    public void IterationEnded(int points)
     {
     }
 }

@@ -167,7 +167,7 @@ public sealed class EngineBugFindingTests(ITestOutputHelper output)
         Assert.NotNull(path);
         Assert.True(File.Exists(path), path);
         Assert.Contains(path, exception.Message, StringComparison.Ordinal);
-        Assert.Contains("veralloc-trace 1", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("veralloc-trace 2", exception.Message, StringComparison.Ordinal);
         Assert.Contains("Interleaving (", exception.Message, StringComparison.Ordinal);
         Assert.Contains("inc0 [increment] acquire counter", exception.Message, StringComparison.Ordinal);
         Assert.Equal(result.Bug.Trace.ToText(), ScheduleTrace.Load(path).ToText());

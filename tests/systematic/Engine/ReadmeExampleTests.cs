@@ -1,5 +1,5 @@
 using Veralloc.Allocators.Slots;
-using Veralloc.Scenarios;
+using Veralloc.Systematic.Allocators;
 using Veralloc.Systematic;
 
 namespace Veralloc.Tests.Systematic.Engine;

@@ -34,7 +34,16 @@ internal sealed class ControlledSynchronizationContext(LogicalThread owner) : Sy
             return;
         }
 
-        owner.Continuations.Enqueue(new PostedContinuation(d, state, poster.Clock.Copy()));
+        var clock = poster.Clock.Copy();
+        if (poster.SignallingCompletion)
+        {
+            // Posted because a thread's completion completed the awaited task, which may combine several threads'
+            // completions (Task.WhenAll): every thread that has ended happens before the continuation. This may hide
+            // a race with an ended thread the await did not depend on (Task.WhenAny); it never reports a false one.
+            execution.JoinEndedThreads(clock);
+        }
+
+        owner.Continuations.Enqueue(new PostedContinuation(d, state, clock));
         poster.Clock.Tick(poster.Id);
     }
 

@@ -469,6 +469,18 @@ internal sealed class Execution
         throw ReportUncontrolled(null, $"{primitive} '{name}' was used from {UncontrolledWork.DescribeCurrentThread()}, which the engine does not control (a Task.Run, thread-pool, timer or new Thread thread): only logical threads spawned with ctx.Spawn may use controlled primitives");
     }
 
+    /// <summary>Joins into <paramref name="clock"/> the final clock of every thread that has ended (and of the one ending now).</summary>
+    public void JoinEndedThreads(VectorClock clock)
+    {
+        foreach (var thread in _threads)
+        {
+            if (thread.State == ThreadState.Done || thread.SignallingCompletion)
+            {
+                clock.Join(thread.Clock);
+            }
+        }
+    }
+
     /// <summary>The number of points so far: where a liveness monitor's hot period starts.</summary>
     public int CurrentPoint => _schedulingPoints;
 
@@ -751,7 +763,8 @@ internal sealed class Execution
 
         foreach (var thread in _threads)
         {
-            if (!WaitUntilDone(thread))
+            // A thread blocked outside the engine gets a short while: the parked threads' unwinding may have freed it.
+            if (!WaitUntilDone(thread, thread.Worker.IsBlockedOutsideEngine ? TimeSpan.FromMilliseconds(250) : s_abortGrace))
             {
                 Hung = true;
                 return;
@@ -759,11 +772,13 @@ internal sealed class Execution
         }
     }
 
-    private bool WaitUntilDone(LogicalThread thread)
+    private bool WaitUntilDone(LogicalThread thread) => WaitUntilDone(thread, s_abortGrace);
+
+    private bool WaitUntilDone(LogicalThread thread, TimeSpan grace)
     {
         while (thread.State != ThreadState.Done)
         {
-            if (!_driverGate.Wait(s_abortGrace))
+            if (!_driverGate.Wait(grace))
             {
                 return thread.State == ThreadState.Done;
             }

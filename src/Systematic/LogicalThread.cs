@@ -118,8 +118,22 @@ public sealed class LogicalThread
     /// <inheritdoc />
     public override string ToString() => $"t{Id} {Name}";
 
+    /// <summary>True while <see cref="SignalCompletion"/> runs the continuations of this thread's completion.</summary>
+    internal bool SignallingCompletion { get; private set; }
+
     /// <summary>Completes <see cref="Completion"/>; called on the thread's own worker, so awaiters' continuations are posted by it.</summary>
-    internal void SignalCompletion() => _completion.TrySetResult();
+    internal void SignalCompletion()
+    {
+        SignallingCompletion = true;
+        try
+        {
+            _completion.TrySetResult();
+        }
+        finally
+        {
+            SignallingCompletion = false;
+        }
+    }
 }
 
 /// <summary>A thread as the target of a join: its name, and whether it has ended.</summary>

@@ -64,8 +64,8 @@ internal static class UncontrolledWork
     public static string DescribeCurrentThread()
     {
         var thread = Thread.CurrentThread;
-        var kind = thread.IsThreadPoolThread ? "a thread-pool thread" : "thread";
-        var name = thread.Name is { Length: > 0 } named ? $" '{named}'" : string.Empty;
+        var kind = thread.IsThreadPoolThread ? "a thread-pool thread" : "a thread";
+        var name = thread.Name is { Length: > 0 } named ? $" '{named}'" : " with no name";
         return $"{kind}{name} (managed id {thread.ManagedThreadId})";
     }
 

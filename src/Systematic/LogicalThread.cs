@@ -41,7 +41,24 @@ public sealed class LogicalThread
     /// it from another logical thread is the asynchronous form of <see cref="Join"/>; <c>Task.WhenAll</c> over several
     /// threads' completions works too.
     /// </summary>
-    public Task Completion => _completion.Task;
+    /// <remarks>
+    /// The end of the thread happens before whatever the caller does after reading this property once the thread has
+    /// ended, or after an await of it resumes: an await of an already complete task continues inline, out of the
+    /// engine's sight, so the edge is taken when the task is read.
+    /// </remarks>
+    public Task Completion
+    {
+        get
+        {
+            var reader = Scheduler.CurrentThread;
+            if (reader is not null && reader != this && reader.Execution == Execution && State == ThreadState.Done)
+            {
+                reader.Clock.Join(Clock);
+            }
+
+            return _completion.Task;
+        }
+    }
 
     internal Execution Execution { get; }
 

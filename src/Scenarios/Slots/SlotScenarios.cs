@@ -122,23 +122,44 @@ public static class SlotScenarios
         ctx.AtQuiescence("each cycler holds one slot", () => harness.OwnedCount == 2);
     };
 
-    /// <summary>Three threads compete for two slots.</summary>
-    public static Action<SystematicContext> Exhaustion(SlotPoolFactory factory) => ctx =>
+    /// <summary>
+    /// Three threads compete for two slots and count their successes in a <see cref="Shared{T}"/> tally guarded by a lock
+    /// of its own, so the engine checks the count for data races too.
+    /// </summary>
+    public static Action<SystematicContext> Exhaustion(SlotPoolFactory factory) => Exhaustion(factory, lockTheTally: true);
+
+    /// <summary>
+    /// <see cref="Exhaustion(SlotPoolFactory)"/>; with <paramref name="lockTheTally"/> false the tally is incremented without
+    /// its lock, and the engine reports the unprotected increments as <see cref="BugKind.DataRace"/>.
+    /// </summary>
+    public static Action<SystematicContext> Exhaustion(SlotPoolFactory factory, bool lockTheTally) => ctx =>
     {
         var harness = new SlotHarness(ctx, 2, lockSeam => factory(lockSeam, 2, 0));
-        var successes = 0;
+        var tally = ctx.CreateLock("tally");
+        var successes = ctx.CreateShared("successes", 0);
         for (var t = 0; t < 3; t++)
         {
             var me = t;
             ctx.Spawn($"taker{me}", () =>
             {
-                if (harness.Allocate(me, new SlotAffinity(me, 0)) is not null)
+                if (harness.Allocate(me, new SlotAffinity(me, 0)) is null)
                 {
-                    successes++;
+                    return;
+                }
+
+                if (lockTheTally)
+                {
+                    tally.Enter();
+                }
+
+                successes.Value++;
+                if (lockTheTally)
+                {
+                    tally.Exit();
                 }
             });
         }
 
-        ctx.AtQuiescence("exactly two of three allocs succeed", () => successes == 2 && harness.Pool.EmptySlotCount == 0);
+        ctx.AtQuiescence("exactly two of three allocs succeed", () => successes.Value == 2 && harness.Pool.EmptySlotCount == 0);
     };
 }

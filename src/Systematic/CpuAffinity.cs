@@ -4,7 +4,7 @@ namespace Veralloc.Systematic;
 
 /// <summary>
 /// Pins the calling thread to one CPU and restores it, through Linux's <c>sched_setaffinity</c>; a no-op that reports
-/// false elsewhere. Used by <see cref="HandoffMode.SingleCore"/> (docs/design-notes/0029-handoff-under-load.md).
+/// false elsewhere. Used by <see cref="HandoffMode.SingleCore"/> (docs/design-notes/0086-handoff-under-load.md).
 /// </summary>
 internal static partial class CpuAffinity
 {

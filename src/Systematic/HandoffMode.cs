@@ -2,7 +2,7 @@ namespace Veralloc.Systematic;
 
 /// <summary>
 /// How the engine passes control between the real threads that carry logical threads. Only one runs at a time, so
-/// the cost of a hand-off is the cost of waking the next thread; see docs/design-notes/0029-handoff-under-load.md.
+/// the cost of a hand-off is the cost of waking the next thread; see docs/design-notes/0086-handoff-under-load.md.
 /// </summary>
 public enum HandoffMode
 {

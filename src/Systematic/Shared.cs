@@ -12,7 +12,7 @@ namespace Veralloc.Systematic;
 /// <remarks>
 /// Create it with <see cref="SystematicContext.CreateShared{T}"/>. The setup's accesses happen before every thread, and
 /// checks (invariants, quiescence) read it without scheduling or race checking. <c>shared.Value++</c> is a read and a
-/// write, two scheduling points: exactly the window of a lost update. See docs/design-notes/0027-data-races.md.
+/// write, two scheduling points: exactly the window of a lost update. See docs/design-notes/0083-data-races.md.
 /// </remarks>
 public sealed class Shared<T> : IControlledObject
 {

@@ -22,7 +22,7 @@ internal sealed record FlowTag(Execution Execution, LogicalThread? Thread);
 /// some systematic run is active.</item>
 /// </list>
 /// Code that suppresses execution-context flow and starts a thread that never touches a controlled primitive escapes
-/// both; docs/design-notes/0026-uncontrolled-concurrency.md lists what is and is not caught.
+/// both; docs/design-notes/0081-uncontrolled-concurrency.md lists what is and is not caught.
 /// </remarks>
 internal static class UncontrolledWork
 {

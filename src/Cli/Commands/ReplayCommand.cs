@@ -15,7 +15,7 @@ public static class ReplayCommand
     {
         var traceArgument = new Argument<FileInfo>("trace") { Description = "A trace file written by 'veralloc test' or a failing systematic test." };
         var scenarioOption = new Option<string?>("--scenario") { Description = "The scenario to replay against (default: the one the trace names)." };
-        var maxStepsOption = new Option<int>("--max-steps") { Description = "Step bound of the replayed run.", DefaultValueFactory = _ => 10_000 };
+        var maxStepsOption = new Option<int?>("--max-steps") { Description = "Step bound of the replayed run (default: the one the trace was recorded with, else 10,000)." };
 
         var command = new Command("replay", "Replay a systematic-test trace deterministically and print its interleaving.");
         command.Arguments.Add(traceArgument);
@@ -44,9 +44,21 @@ public static class ReplayCommand
                 return 2;
             }
 
-            var options = new TestOptions { MaxSteps = parseResult.GetValue(maxStepsOption), TraceDirectory = null, ScenarioName = scenario.Name };
+            var options = new TestOptions
+            {
+                MaxSteps = parseResult.GetValue(maxStepsOption) ?? trace.Settings?.MaxSteps ?? 10_000,
+                FairAfterSteps = trace.Settings is { } settings ? settings.FairAfterSteps : new TestOptions().FairAfterSteps,
+                TraceDirectory = null,
+                ScenarioName = scenario.Name,
+            };
+            if (options.MaxSteps < 1)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]--max-steps must be at least 1, not {options.MaxSteps}.[/]");
+                return 2;
+            }
+
             var result = SystematicTest.Replay(trace, scenario.Build, options);
-            AnsiConsole.MarkupLineInterpolated($"Replaying [bold]{scenario.Name}[/]: {trace.Decisions.Count} decisions (recorded by {StrategyNames.ToName(trace.Strategy)}, seed {trace.Seed}, iteration {trace.Iteration}, bug {trace.Bug?.ToString() ?? "none"})");
+            AnsiConsole.MarkupLineInterpolated($"Replaying [bold]{scenario.Name}[/]: {trace.Choices.Count} decisions, {(trace.PointCount is { } points ? $"{points} scheduling points checked" : "scheduling points not recorded (version 1)")} (recorded by {StrategyNames.ToName(trace.Strategy)}, seed {trace.Seed}, iteration {trace.Iteration}, bug {trace.Bug?.ToString() ?? "none"})");
             if (result.Bug is not { } bug)
             {
                 AnsiConsole.MarkupLine(trace.Bug is null ? "[green]The replay ended without a bug, as recorded.[/]" : "[red]The replay ended without a bug, but the trace records one.[/]");
@@ -58,7 +70,7 @@ public static class ReplayCommand
             {
                 table.AddRow(
                     step.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Markup.Escape($"t{step.ThreadId} {step.ThreadName}"),
+                    Markup.Escape(step.ThreadId < 0 ? step.ThreadName : $"t{step.ThreadId} {step.ThreadName}"),
                     Markup.Escape(step.Operation ?? string.Empty),
                     step.Kind.ToString().ToLowerInvariant(),
                     Markup.Escape(step.Target ?? string.Empty));

@@ -54,6 +54,21 @@ public static class TestCommand
             Description = "Where traces of bugs found are written.",
             DefaultValueFactory = _ => "traces-found",
         };
+        var determinismOption = new Option<bool>("--check-determinism")
+        {
+            Description = "Run every schedule twice and compare every scheduling point; a difference is reported as Nondeterminism.",
+        };
+        var fairAfterOption = new Option<int>("--fair-after")
+        {
+            Description = "Scheduling points after which a schedule turns fair (round robin), so correct spin loops end; -1 turns fairness off.",
+            DefaultValueFactory = _ => 1_000,
+        };
+        var handoffOption = new Option<string>("--handoff")
+        {
+            Description = "Where the engine's threads run: adaptive (measure and choose), floating, or single-core (Linux).",
+            DefaultValueFactory = _ => "adaptive",
+        };
+        handoffOption.AcceptOnlyFromAmong("adaptive", "floating", "single-core");
 
         var command = new Command("test", "Systematically test the built-in concurrency scenarios under controlled scheduling.");
         command.Options.Add(scenarioOption);
@@ -66,6 +81,9 @@ public static class TestCommand
         command.Options.Add(boundOption);
         command.Options.Add(depthOption);
         command.Options.Add(traceDirOption);
+        command.Options.Add(determinismOption);
+        command.Options.Add(fairAfterOption);
+        command.Options.Add(handoffOption);
         command.SetAction(parseResult =>
         {
             WidenWhenRedirected();
@@ -96,6 +114,7 @@ public static class TestCommand
             }
 
             var bound = parseResult.GetValue(boundOption);
+            var fairAfter = parseResult.GetValue(fairAfterOption);
             TestOptions options;
             try
             {
@@ -108,6 +127,9 @@ public static class TestCommand
                     PreemptionBound = bound < 0 ? null : bound,
                     PctDepth = parseResult.GetValue(depthOption),
                     TraceDirectory = parseResult.GetValue(traceDirOption),
+                    CheckDeterminism = parseResult.GetValue(determinismOption),
+                    FairAfterSteps = fairAfter < 0 ? null : fairAfter,
+                    Handoff = ParseHandoff(parseResult.GetValue(handoffOption)!),
                 };
                 options.Validate();
             }
@@ -225,6 +247,13 @@ public static class TestCommand
     }
 
     private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static HandoffMode ParseHandoff(string name) => name switch
+    {
+        "floating" => HandoffMode.Floating,
+        "single-core" => HandoffMode.SingleCore,
+        _ => HandoffMode.Adaptive,
+    };
 
     /// <summary>Spectre assumes 80 columns when output is not a terminal; tables of statistics need more.</summary>
     internal static void WidenWhenRedirected()

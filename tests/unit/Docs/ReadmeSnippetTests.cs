@@ -31,7 +31,7 @@ public sealed partial class ReadmeSnippetTests
     [Fact]
     public void TheSystematicSnippetFindsTheLostUpdateAndFailsTheTest()
     {
-        string[] snippets = [.. Snippets().Where(s => s.Contains("SystematicTest.Run", StringComparison.Ordinal))];
+        string[] snippets = [.. Snippets().Where(s => s.Contains("SystematicTest.Run", StringComparison.Ordinal) && s.Contains("SplitCounter", StringComparison.Ordinal))];
         Assert.Single(snippets);
 
         // The README leaves the user's class out; this is the one it describes (read and write in two sections).
@@ -58,16 +58,35 @@ public sealed partial class ReadmeSnippetTests
         Assert.Contains("both increments counted", bug.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheSharedStateSnippetReportsTheDataRace()
+    {
+        string[] snippets = [.. Snippets().Where(s => s.Contains("CreateShared", StringComparison.Ordinal))];
+        Assert.Single(snippets);
+
+        Exception? thrown = Run(Compile(snippets, extraSource: null));
+        BugFoundException bug = Assert.IsType<BugFoundException>(thrown);
+        Assert.Equal(BugKind.DataRace, bug.Report.Kind);
+        Assert.Contains("data race on 'hits'", bug.Message, StringComparison.Ordinal);
+    }
+
     private static IEnumerable<string> Snippets()
     {
         string readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
         return CSharpBlock().Matches(readme).Select(match => match.Groups["code"].Value);
     }
 
-    /// <summary>Joins snippets into one top-level program, usings first, and compiles it in memory.</summary>
+    /// <summary>
+    /// Joins snippets into one top-level program, usings first, and compiles it in memory, with the implicit usings a
+    /// new console project has (the README's snippets are written for one).
+    /// </summary>
     private static Assembly Compile(IEnumerable<string> snippets, string? extraSource)
     {
-        var usings = new SortedSet<string>(StringComparer.Ordinal);
+        var usings = new SortedSet<string>(StringComparer.Ordinal)
+        {
+            "using System;", "using System.Collections.Generic;", "using System.IO;", "using System.Linq;",
+            "using System.Threading;", "using System.Threading.Tasks;",
+        };
         var statements = new List<string>();
         foreach (string line in snippets.SelectMany(s => s.Split('\n')))
         {

@@ -9,7 +9,8 @@ namespace Veralloc.Cli.Commands;
 
 /// <summary>
 /// <c>veralloc bench --trace FILE</c>: replays one trace against registered allocators (or, for a slot trace,
-/// the slot allocator at thresholds 1000 and 0) and prints ns/op with ratios. Subcommands: <c>scaling</c>, <c>micro</c>.
+/// the slot allocator at thresholds 1000 and 0) and prints ns/op with ratios. Subcommands: <c>scaling</c>, <c>micro</c>,
+/// <c>handoff</c>.
 /// </summary>
 public static class BenchCommand
 {
@@ -29,6 +30,7 @@ public static class BenchCommand
         };
         command.Subcommands.Add(ScalingCommand.Create());
         command.Subcommands.Add(MicroCommand.Create());
+        command.Subcommands.Add(HandoffBenchCommand.Create());
         command.SetAction(parseResult =>
         {
             FileInfo? traceFile = parseResult.GetValue(traceOption);

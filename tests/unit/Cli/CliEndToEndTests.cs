@@ -56,7 +56,17 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("exhausted", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CheckDeterminismRerunsEveryScheduleWithoutFalseAlarms()
+    {
+        CliRun run = Veralloc("test", "--check-determinism", "--fair-after", "-1", "--handoff", "floating", "-n", "100");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.DoesNotContain("Nondeterminism", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("test --handoff sideways", "sideways")]
     [InlineData("test --strategy bogus", "bogus")]
     [InlineData("test -s nosuch", "Unknown scenario 'nosuch'")]
     [InlineData("test -n 0", "Iterations must be at least 1")]

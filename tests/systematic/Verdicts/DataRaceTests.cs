@@ -129,36 +129,10 @@ public sealed class DataRaceTests(ITestOutputHelper output)
                 });
                 break;
             case "semaphore":
-                ctx.Spawn("writer", () =>
-                {
-                    data.Value = 1;
-                    semaphore.Release();
-                });
-                ctx.Spawn("reader", () =>
-                {
-                    if (synchronized)
-                    {
-                        semaphore.Wait();
-                    }
-
-                    Read();
-                });
+                SignalThenRead(() => semaphore.Release(), semaphore.Wait);
                 break;
             case "event":
-                ctx.Spawn("writer", () =>
-                {
-                    data.Value = 1;
-                    signal.Set();
-                });
-                ctx.Spawn("reader", () =>
-                {
-                    if (synchronized)
-                    {
-                        signal.Wait();
-                    }
-
-                    Read();
-                });
+                SignalThenRead(signal.Set, signal.Wait);
                 break;
             case "condition":
                 ctx.Spawn("writer", () =>
@@ -193,6 +167,24 @@ public sealed class DataRaceTests(ITestOutputHelper output)
                     Read();
                 });
                 break;
+        }
+
+        void SignalThenRead(Action signalAfterWrite, Action waitBeforeRead)
+        {
+            ctx.Spawn("writer", () =>
+            {
+                data.Value = 1;
+                signalAfterWrite();
+            });
+            ctx.Spawn("reader", () =>
+            {
+                if (synchronized)
+                {
+                    waitBeforeRead();
+                }
+
+                Read();
+            });
         }
 
         void Enter()

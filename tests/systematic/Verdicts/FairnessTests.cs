@@ -1,4 +1,5 @@
 using Veralloc.Systematic;
+using Veralloc.Tests.Systematic.Engine;
 using Xunit.Abstractions;
 
 namespace Veralloc.Tests.Systematic.Verdicts;
@@ -23,33 +24,6 @@ public sealed class FairnessTests(ITestOutputHelper output)
             }
         });
         ctx.Spawn("setter", () => Volatile.Write(ref ready, true));
-    }
-
-    /// <summary>Two threads, each waiting politely for the other to go first: neither ever does.</summary>
-    private static void PoliteLivelock(SystematicContext ctx)
-    {
-        var gate = ctx.CreateLock("turn");
-        var waiting = new bool[2];
-        for (var i = 0; i < 2; i++)
-        {
-            var me = i;
-            ctx.Spawn($"polite{me}", () =>
-            {
-                gate.Enter();
-                waiting[me] = true;
-                gate.Exit();
-                while (true)
-                {
-                    gate.Enter();
-                    var otherWaits = waiting[1 - me];
-                    gate.Exit();
-                    if (!otherWaits)
-                    {
-                        break;
-                    }
-                }
-            });
-        }
     }
 
     [Theory]
@@ -90,7 +64,7 @@ public sealed class FairnessTests(ITestOutputHelper output)
     public void ARealLivelockIsALivenessBugThatReplays(StrategyKind strategy)
     {
         var options = new TestOptions { Strategy = strategy, Iterations = 200, Seed = 1, MaxSteps = 600, FairAfterSteps = 100, TraceDirectory = null };
-        var result = SystematicTest.Run(options, PoliteLivelock);
+        var result = SystematicTest.Run(options, ToyPrograms.PoliteLivelock);
         var bug = Assert.IsType<BugReport>(result.Bug);
         output.WriteLine(bug.Format(maxSteps: 12));
         Assert.Equal(BugKind.LivenessViolation, bug.Kind);
@@ -100,7 +74,7 @@ public sealed class FairnessTests(ITestOutputHelper output)
         // The trace records its step bounds, so a plain replay reproduces the same livelock at the same point.
         var trace = ScheduleTrace.Parse(bug.Trace.ToText());
         Assert.Equal(new TraceSettings(600, 100), trace.Settings);
-        var replayed = SystematicTest.Replay(trace, PoliteLivelock);
+        var replayed = SystematicTest.Replay(trace, ToyPrograms.PoliteLivelock);
         Assert.Equal(bug.Message, replayed.Bug?.Message);
         Assert.Equal(bug.Steps, replayed.Bug?.Steps);
     }

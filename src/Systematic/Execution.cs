@@ -123,9 +123,6 @@ internal sealed class Execution
 
     public PointLog Points => _points;
 
-    /// <summary>The expected log this iteration was compared with (for the report of a nondeterminism), or null.</summary>
-    public PointLog? ExpectedPoints => _expected;
-
     /// <summary>The execution-context tag of the setup, on the driver thread.</summary>
     public FlowTag SetupFlow { get; }
 

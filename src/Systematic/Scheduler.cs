@@ -46,10 +46,18 @@ public static class Scheduler
     /// for timers ordered by due time use <see cref="SystematicContext.TimeProvider"/>), taken synchronously, and the
     /// returned task is already complete; outside a test it is <see cref="Task.Delay(TimeSpan)"/>.
     /// </summary>
-    /// <param name="delay">How long to wait outside a test.</param>
+    /// <param name="delay">How long to wait outside a test; not negative.</param>
     /// <returns>A task to await.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="delay"/> is negative or infinite (an endless delay is a wait: use a controlled event).
+    /// </exception>
     public static Task Delay(TimeSpan delay)
     {
+        if (delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, "A delay must not be negative or infinite; to wait for something, wait on a controlled event.");
+        }
+
         var current = Controlled();
         if (current is null)
         {

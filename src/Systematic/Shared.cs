@@ -18,7 +18,7 @@ public sealed class Shared<T> : IControlledObject
 {
     private readonly Execution _execution;
     private T _value;
-    private Access _lastWrite = Access.None;
+    private Access _lastWrite;
     private Access[] _reads = [];
 
     internal Shared(Execution execution, string name, T initial)
@@ -88,7 +88,7 @@ public sealed class Shared<T> : IControlledObject
 
         foreach (var read in _reads)
         {
-            if (read.Thread >= 0 && !read.HappensBefore(current))
+            if (!read.HappensBefore(current))
             {
                 ReportRace(current, step, "writes", read, "read");
             }
@@ -113,12 +113,15 @@ public sealed class Shared<T> : IControlledObject
         throw new ExecutionCanceledException();
     }
 
-    /// <summary>One access: the thread, its own clock entry at the time, and the step index.</summary>
+    /// <summary>
+    /// One access: the thread, its own clock entry at the time (at least 1, since a thread's entry starts at 1), and
+    /// the step index. The default value, with clock 0, stands for no access.
+    /// </summary>
     private readonly record struct Access(int Thread, int Clock, int Step)
     {
-        public static Access None => new(-1, 0, -1);
+        public bool IsNone => Clock == 0;
 
         /// <summary>True when this access happens before the present of <paramref name="thread"/> (or is its own, or none).</summary>
-        public bool HappensBefore(LogicalThread thread) => Thread < 0 || Thread == thread.Id || Clock <= thread.Clock[Thread];
+        public bool HappensBefore(LogicalThread thread) => IsNone || Thread == thread.Id || Clock <= thread.Clock[Thread];
     }
 }

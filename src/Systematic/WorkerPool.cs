@@ -16,8 +16,6 @@ internal sealed class WorkerPool : IDisposable
 
     public WorkerPool() => OriginalAffinity = CpuAffinity.Capture();
 
-    public int Created => _all.Count;
-
     /// <summary>Where workers run: <see cref="HandoffMode.Floating"/> or <see cref="HandoffMode.SingleCore"/>.</summary>
     public HandoffMode Placement { get; private set; } = HandoffMode.Floating;
 

@@ -119,6 +119,14 @@ public sealed class PrimitiveTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ADelayMustBeFiniteAndNotNegative()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.Delay(TimeSpan.FromSeconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.Delay(Timeout.InfiniteTimeSpan));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.RandomInteger(0));
+    }
+
+    [Fact]
     public void PulsingWithoutTheLockIsRefused()
     {
         var result = SystematicTest.Run(s_dfs, ctx =>

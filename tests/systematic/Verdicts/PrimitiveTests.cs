@@ -121,8 +121,9 @@ public sealed class PrimitiveTests(ITestOutputHelper output)
     [Fact]
     public void ADelayMustBeFiniteAndNotNegative()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.Delay(TimeSpan.FromSeconds(-1)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.Delay(Timeout.InfiniteTimeSpan));
+        // Thrown synchronously, before any task exists.
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = Scheduler.Delay(TimeSpan.FromSeconds(-1)); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = Scheduler.Delay(Timeout.InfiniteTimeSpan); });
         Assert.Throws<ArgumentOutOfRangeException>(() => Scheduler.RandomInteger(0));
     }
 

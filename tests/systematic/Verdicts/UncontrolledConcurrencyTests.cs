@@ -177,13 +177,15 @@ public sealed class UncontrolledConcurrencyTests(ITestOutputHelper output)
     [Fact]
     public void AnAwaitResumedByARealTimerIsReported()
     {
-        var result = Run(ctx => ctx.Spawn("sleeper", async () => await Task.Delay(1)));
+        var result = Run(ctx => ctx.Spawn("sleeper", async () => await Task.Delay(100)));
         var bug = Assert.IsType<BugReport>(result.Bug);
         output.WriteLine(bug.Format());
 
         // Under control nothing can complete the real delay: the thread waits for a continuation no logical thread
-        // will post. Either the deadlock or the foreign post is reported, never a pass and never a hang.
-        Assert.Contains(bug.Kind, new[] { BugKind.Deadlock, BugKind.UncontrolledConcurrency });
+        // will post, a deadlock, unless the timer's post gets in first (reported as uncontrolled), or, on a machine
+        // slow enough for the delay to finish before the await, the rerun of the first schedule differs. Never a
+        // pass, never a hang.
+        Assert.Contains(bug.Kind, new[] { BugKind.Deadlock, BugKind.UncontrolledConcurrency, BugKind.Nondeterminism });
         Assert.Contains("Task.Delay", bug.Message, StringComparison.Ordinal);
     }
 

@@ -28,10 +28,15 @@ internal static class SideBySide
         text.AppendLine(Header(options));
         bool failed = false;
 
-        // Untimed warm-up: JIT, the engine's worker pool and Coyote's first runtime are paid for here, not by the first scenario.
+        // Untimed warm-up, half a second per contestant: JIT tiering, the engine's worker pool and Coyote's first
+        // runtime are paid for here, not by whichever scenario happens to be measured first.
         foreach (Contestant contestant in scenarioContestants)
         {
-            contestant.Run(scenarios[0], Math.Min(50, options.Iterations), 1);
+            var warmUp = System.Diagnostics.Stopwatch.StartNew();
+            for (int round = 0; warmUp.Elapsed < TimeSpan.FromMilliseconds(500) && round < 100; round++)
+            {
+                contestant.Run(scenarios[round % scenarios.Length], Math.Min(100, options.Iterations), round + 1);
+            }
         }
 
         var perScenario = new Dictionary<(string Contestant, string Scenario), Outcome>();

@@ -16,22 +16,7 @@ public sealed class MutantGalleryCoyoteTests(ITestOutputHelper output)
 
     private static readonly uint[] s_seeds = [1, 2, 3];
 
-    public static TheoryData<string, CoyoteStrategy> MutantsByStrategy
-    {
-        get
-        {
-            var data = new TheoryData<string, CoyoteStrategy>();
-            foreach (CoyoteScenario mutant in CoyoteSlotScenarios.Mutants)
-            {
-                foreach (CoyoteStrategy strategy in CoyoteStrategies.All)
-                {
-                    data.Add(mutant.Name, strategy);
-                }
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string, CoyoteStrategy> MutantsByStrategy => LaneTheoryData.EveryStrategyOn(CoyoteSlotScenarios.Mutants);
 
     [Theory]
     [MemberData(nameof(MutantsByStrategy))]

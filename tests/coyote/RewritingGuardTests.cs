@@ -31,24 +31,15 @@ public sealed class RewritingGuardTests
     }
 
     [Fact]
-    public void TheCompilersOwnOutputIsNotRewritten()
+    public void TheCompilersOwnOutputIsNotRewritten() => WithThisAssemblyAsCompiled((pristine, path) =>
     {
-        string pristine = PristinePathOf("Veralloc.Tests.Coyote");
-        var context = new AssemblyLoadContext("pristine", isCollectible: true);
-        try
-        {
-            string manifest = WriteManifest($"Veralloc.Tests.Coyote|{pristine}");
+        string manifest = WriteManifest($"Veralloc.Tests.Coyote|{path}");
 
-            string problem = Assert.Single(RewritingGuard.FindProblems(manifest, _ => context.LoadFromAssemblyPath(pristine)));
+        string problem = Assert.Single(RewritingGuard.FindProblems(manifest, _ => pristine));
 
-            Assert.Contains("Veralloc.Tests.Coyote", problem, StringComparison.Ordinal);
-            Assert.Contains("is not rewritten by Coyote", problem, StringComparison.Ordinal);
-        }
-        finally
-        {
-            context.Unload();
-        }
-    }
+        Assert.Contains("Veralloc.Tests.Coyote", problem, StringComparison.Ordinal);
+        Assert.Contains("is not rewritten by Coyote", problem, StringComparison.Ordinal);
+    });
 
     [Fact]
     public void ARewriteOfAnOlderBuildIsStale()
@@ -64,22 +55,28 @@ public sealed class RewritingGuardTests
     }
 
     [Fact]
-    public void AScenarioFromAnAssemblyThatIsNotRewrittenIsRefusedBeforeAnyIteration()
+    public void AScenarioFromAnAssemblyThatIsNotRewrittenIsRefusedBeforeAnyIteration() => WithThisAssemblyAsCompiled((pristine, path) =>
     {
-        string pristine = PristinePathOf("Veralloc.Tests.Coyote");
+        // The same scenario code, compiled but not rewritten; its references resolve to the running (rewritten) lane.
+        Type probe = pristine.GetType(typeof(UnrewrittenProbe).FullName!, throwOnError: true)!;
+        var body = probe.GetMethod(nameof(UnrewrittenProbe.Body))!.CreateDelegate<Func<CoyoteIteration, Task>>();
+        var scenario = new CoyoteScenario("probe/not-rewritten", "a worker started by code Coyote did not rewrite", body);
+
+        NotRewrittenException refused = Assert.Throws<NotRewrittenException>(() => CoyoteRunner.Run(new CoyoteOptions { Iterations = 10, TraceDirectory = null }, scenario));
+
+        Assert.Contains("no iteration was run", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"the scenario's assembly Veralloc.Tests.Coyote ({path}) is not rewritten", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, probe.GetProperty(nameof(UnrewrittenProbe.Runs))!.GetValue(null));
+    });
+
+    /// <summary>Loads the compiler's output of this very assembly (not rewritten) into its own context for <paramref name="test"/>.</summary>
+    private static void WithThisAssemblyAsCompiled(Action<Assembly, string> test)
+    {
+        string path = PristinePathOf("Veralloc.Tests.Coyote");
         var context = new AssemblyLoadContext("pristine", isCollectible: true);
         try
         {
-            // The same scenario code, compiled but not rewritten; its references resolve to the running (rewritten) lane.
-            Type probe = context.LoadFromAssemblyPath(pristine).GetType(typeof(UnrewrittenProbe).FullName!, throwOnError: true)!;
-            var body = probe.GetMethod(nameof(UnrewrittenProbe.Body))!.CreateDelegate<Func<CoyoteIteration, Task>>();
-            var scenario = new CoyoteScenario("probe/not-rewritten", "a worker started by code Coyote did not rewrite", body);
-
-            NotRewrittenException refused = Assert.Throws<NotRewrittenException>(() => CoyoteRunner.Run(new CoyoteOptions { Iterations = 10, TraceDirectory = null }, scenario));
-
-            Assert.Contains("no iteration was run", refused.Message, StringComparison.Ordinal);
-            Assert.Contains($"the scenario's assembly Veralloc.Tests.Coyote ({pristine}) is not rewritten", refused.Message, StringComparison.Ordinal);
-            Assert.Equal(0, probe.GetProperty(nameof(UnrewrittenProbe.Runs))!.GetValue(null));
+            test(context.LoadFromAssemblyPath(path), path);
         }
         finally
         {

@@ -15,22 +15,7 @@ public sealed class SlotScenarioCoyoteTests(ITestOutputHelper output)
 {
     private const uint Iterations = 300;
 
-    public static TheoryData<string, CoyoteStrategy> ScenariosByStrategy
-    {
-        get
-        {
-            var data = new TheoryData<string, CoyoteStrategy>();
-            foreach (CoyoteScenario scenario in CoyoteSlotScenarios.Correct)
-            {
-                foreach (CoyoteStrategy strategy in CoyoteStrategies.All)
-                {
-                    data.Add(scenario.Name, strategy);
-                }
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string, CoyoteStrategy> ScenariosByStrategy => LaneTheoryData.EveryStrategyOn(CoyoteSlotScenarios.Correct);
 
     [Theory]
     [MemberData(nameof(ScenariosByStrategy))]

@@ -33,6 +33,12 @@ public sealed class MutantGalleryCoyoteTests(ITestOutputHelper output)
             output.WriteLine(bug.Format());
 
             string path = Assert.IsType<string>(bug.TracePath);
+            if (strategy != CoyoteStrategy.Portfolio)
+            {
+                // The trace records the strategy Coyote really ran (the portfolio records whichever member found it).
+                Assert.Contains($"\"Strategy\": \"{CoyoteStrategies.Name(strategy)}\"", bug.Trace, StringComparison.Ordinal);
+            }
+
             CoyoteResult replayed = CoyoteRunner.Replay(File.ReadAllText(path), mutant);
             CoyoteBug again = replayed.Bug ?? throw new Xunit.Sdk.XunitException($"the trace {path} did not reproduce the bug");
             Assert.Equal(bug.Report, again.Report);

@@ -10,7 +10,8 @@ namespace Veralloc.Allocators.Concurrency;
 /// <c>lock</c> statement in it). Production code uses <see cref="ThreadingLock"/>; a systematic test
 /// substitutes a controlled lock whose <see cref="Enter"/> and <see cref="Exit"/> are scheduling points,
 /// so every interleaving of the lock-protected code can be explored and replayed. The allocators
-/// never reference a scheduler, so the same code runs unchanged under our engine or, later, Coyote.
+/// never reference a scheduler, so the same code runs unchanged under our engine (with its controlled lock) or
+/// under Microsoft Coyote (with <see cref="MonitorLock"/>, which Coyote's rewriter controls).
 /// </para>
 /// <para>
 /// Implementations must give mutual exclusion and must tolerate <see cref="Exit"/> only from the thread

@@ -5,8 +5,10 @@ namespace Veralloc.Allocators.Concurrency;
 /// The production <see cref="IAllocatorLock"/>: a thin wrapper over <see cref="System.Threading.Lock"/>.
 /// </summary>
 /// <remarks>
-/// This file is the only allocator code allowed to name a real lock; the exemption at its top is the
-/// whole of the seam (docs/design-notes/0001-banned-apis.md).
+/// This file and <see cref="MonitorLock"/>'s are the only allocator code allowed to name a real lock; the
+/// exemption at the top of each is the whole of the seam (docs/design-notes/0001-banned-apis.md). Microsoft Coyote
+/// does not control <see cref="System.Threading.Lock"/>; to test an allocator under Coyote, give it a
+/// <see cref="MonitorLock"/> instead.
 /// </remarks>
 public sealed class ThreadingLock : IAllocatorLock
 {

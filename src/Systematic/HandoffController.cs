@@ -3,39 +3,51 @@ using System.Diagnostics;
 namespace Veralloc.Systematic;
 
 /// <summary>
-/// Chooses, during a run, where the run's threads execute (<see cref="HandoffMode"/>). In adaptive mode it measures
-/// scheduling points per second in short windows with the threads floating and with them pinned to one core, keeps the
-/// faster placement for a while, and measures again, so a machine that becomes busy (or quiet) mid-run is followed.
+/// Chooses, during a run, where the run's threads execute (<see cref="HandoffMode"/>). In adaptive mode the run starts
+/// pinned to one core, measures scheduling points per second in a window pinned and then in a window floating, keeps
+/// the faster placement for a while, and measures again, so a machine that becomes busy (or quiet) is followed.
 /// </summary>
+/// <remarks>
+/// The two placements fail differently: pinned costs a bounded fraction of floating's speed on an idle machine (a
+/// same-core switch instead of a spin), floating collapses by one or two orders of magnitude when busy processes hold
+/// the cores (a woken thread waits for a time slice). So the run starts pinned (the scheduler then balances other
+/// processes away from the run's core from the start), floating must win its probe clearly to be chosen, and while it
+/// is kept every window is checked: one much slower than the pinned rate switches back at once.
+/// See docs/design-notes/0086-handoff-under-load.md.
+/// </remarks>
 internal sealed class HandoffController
 {
-    private static readonly TimeSpan s_probeWindow = TimeSpan.FromMilliseconds(30);
-    private static readonly TimeSpan s_keepWindow = TimeSpan.FromSeconds(1);
+    private const double FloatingMustWinBy = 1.1;
+    private const double FloatingCollapseBelow = 0.75;
+    private const int MinimumWindowIterations = 16;
+    private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_keep = TimeSpan.FromSeconds(2);
 
     private readonly WorkerPool _pool;
-    private readonly HandoffMode _mode;
     private readonly ulong[]? _driverAffinity;
     private Phase _phase;
     private long _windowStart;
+    private long _keepStart;
     private long _windowPoints;
-    private double _floatingRate;
+    private int _windowIterations;
+    private double _pinnedRate;
     private bool _driverPinned;
 
     public HandoffController(WorkerPool pool, HandoffMode mode)
     {
         _pool = pool;
-        _mode = CpuAffinity.IsSupported ? mode : HandoffMode.Floating;
         _driverAffinity = pool.OriginalAffinity;
-        if (_mode == HandoffMode.SingleCore)
+        var effective = CpuAffinity.IsSupported ? mode : HandoffMode.Floating;
+        if (effective != HandoffMode.Floating)
         {
             Place(HandoffMode.SingleCore);
         }
 
-        _phase = _mode == HandoffMode.Adaptive ? Phase.ProbeFloating : Phase.Fixed;
+        _phase = effective == HandoffMode.Adaptive && _pool.Placement == HandoffMode.SingleCore ? Phase.MeasurePinned : Phase.Fixed;
         _windowStart = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Switches between placements made in this run, for the statistics.</summary>
+    /// <summary>Changes of placement made in this run (the first pinning included), for the statistics.</summary>
     public int Switches { get; private set; }
 
     /// <summary>Called by the driver between iterations, while every worker is parked.</summary>
@@ -47,10 +59,10 @@ internal sealed class HandoffController
         }
 
         _windowPoints += points;
+        _windowIterations++;
         var now = Stopwatch.GetTimestamp();
         var elapsed = Stopwatch.GetElapsedTime(_windowStart, now);
-        var window = _phase == Phase.Keep ? s_keepWindow : s_probeWindow;
-        if (elapsed < window)
+        if (elapsed < s_window || _windowIterations < MinimumWindowIterations)
         {
             return;
         }
@@ -58,30 +70,48 @@ internal sealed class HandoffController
         var rate = _windowPoints / elapsed.TotalSeconds;
         switch (_phase)
         {
-            case Phase.ProbeFloating:
-                _floatingRate = rate;
-                Place(HandoffMode.SingleCore);
-                _phase = Phase.ProbePinned;
+            case Phase.MeasurePinned:
+                _pinnedRate = rate;
+                Place(HandoffMode.Floating);
+                _phase = Phase.MeasureFloating;
                 break;
-            case Phase.ProbePinned:
-                if (rate < _floatingRate)
+            case Phase.MeasureFloating:
+                if (rate <= FloatingMustWinBy * _pinnedRate)
                 {
-                    Place(HandoffMode.Floating);
+                    Place(HandoffMode.SingleCore);
                 }
 
                 _phase = Phase.Keep;
+                _keepStart = now;
                 break;
             default:
-                if (_pool.Placement != HandoffMode.Floating)
+                if (_pool.Placement == HandoffMode.SingleCore)
                 {
-                    Place(HandoffMode.Floating);
+                    _pinnedRate = rate;
+                }
+                else if (rate < FloatingCollapseBelow * _pinnedRate)
+                {
+                    // The machine got busy: floating has collapsed, and pinned is known to do better.
+                    Place(HandoffMode.SingleCore);
+                    _keepStart = now;
+                    break;
                 }
 
-                _phase = Phase.ProbeFloating;
+                if (Stopwatch.GetElapsedTime(_keepStart, now) >= s_keep)
+                {
+                    if (_pool.Placement != HandoffMode.SingleCore)
+                    {
+                        Place(HandoffMode.SingleCore);
+                    }
+
+                    _phase = Phase.MeasurePinned;
+                }
+
                 break;
         }
 
         _windowPoints = 0;
+        _windowIterations = 0;
         _windowStart = Stopwatch.GetTimestamp();
     }
 
@@ -120,8 +150,8 @@ internal sealed class HandoffController
     private enum Phase
     {
         Fixed,
-        ProbeFloating,
-        ProbePinned,
+        MeasurePinned,
+        MeasureFloating,
         Keep,
     }
 }

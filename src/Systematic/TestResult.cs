@@ -51,7 +51,7 @@ public sealed record ExplorationStatistics
     /// <summary>Formats the counters on one line.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s ({DistinctSchedulesPerSecond:F0} distinct/s){(FairIterations > 0 ? $", {FairIterations} went fair" : string.Empty)}{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
+        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s ({DistinctSchedulesPerSecond:F0} distinct/s){(FairIterations > 0 ? $", {FairIterations} went fair" : string.Empty)}{(HandoffSwitches > 0 ? $", {HandoffSwitches} hand-off switches" : string.Empty)}{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
 }
 
 /// <summary>The outcome of <see cref="SystematicTest.Run"/>: statistics and, if one was found, the bug.</summary>

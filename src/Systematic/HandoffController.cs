@@ -5,7 +5,8 @@ namespace Veralloc.Systematic;
 /// <summary>
 /// Chooses, during a run, where the run's threads execute (<see cref="HandoffMode"/>). In adaptive mode the run starts
 /// pinned to one core, measures scheduling points per second in a window pinned and then in a window floating, keeps
-/// the faster placement for a while, and measures again, so a machine that becomes busy (or quiet) is followed.
+/// the faster placement for a while, and measures again, so a machine that becomes busy (or quiet) is followed. A run
+/// that starts within that while of another run's decision in the same process starts from that decision.
 /// </summary>
 /// <remarks>
 /// The two placements fail differently: pinned costs a bounded fraction of floating's speed on an idle machine (a
@@ -23,6 +24,9 @@ internal sealed class HandoffController
     private static readonly TimeSpan s_window = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_keep = TimeSpan.FromSeconds(2);
 
+    /// <summary>The last adaptive decision in this process, so a run of many short runs does not measure in each.</summary>
+    private static Decision? s_lastDecision;
+
     private readonly WorkerPool _pool;
     private readonly ulong[]? _driverAffinity;
     private Phase _phase;
@@ -38,16 +42,26 @@ internal sealed class HandoffController
         _pool = pool;
         _driverAffinity = pool.OriginalAffinity;
         var effective = CpuAffinity.IsSupported ? mode : HandoffMode.Floating;
+        _windowStart = Stopwatch.GetTimestamp();
+        if (effective == HandoffMode.Adaptive && Volatile.Read(ref s_lastDecision) is { } last && Stopwatch.GetElapsedTime(last.Timestamp, _windowStart) < s_keep)
+        {
+            // A recent run of this process measured the machine: start where it ended, and keep checking.
+            _pinnedRate = last.PinnedRate;
+            _keepStart = last.Timestamp;
+            _phase = Phase.Keep;
+            Place(last.Placement);
+            return;
+        }
+
         if (effective != HandoffMode.Floating)
         {
             Place(HandoffMode.SingleCore);
         }
 
         _phase = effective == HandoffMode.Adaptive && _pool.Placement == HandoffMode.SingleCore ? Phase.MeasurePinned : Phase.Fixed;
-        _windowStart = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Changes of placement made in this run (the first pinning included), for the statistics.</summary>
+    /// <summary>Placements made in this run (the first one included), for the statistics.</summary>
     public int Switches { get; private set; }
 
     /// <summary>Called by the driver between iterations, while every worker is parked.</summary>
@@ -83,6 +97,7 @@ internal sealed class HandoffController
 
                 _phase = Phase.Keep;
                 _keepStart = now;
+                Volatile.Write(ref s_lastDecision, new Decision(_pool.Placement, _pinnedRate, now));
                 break;
             default:
                 if (_pool.Placement == HandoffMode.SingleCore)
@@ -94,6 +109,7 @@ internal sealed class HandoffController
                     // The machine got busy: floating has collapsed, and pinned is known to do better.
                     Place(HandoffMode.SingleCore);
                     _keepStart = now;
+                    Volatile.Write(ref s_lastDecision, new Decision(HandoffMode.SingleCore, _pinnedRate, now));
                     break;
                 }
 
@@ -146,6 +162,8 @@ internal sealed class HandoffController
 
         Switches++;
     }
+
+    private sealed record Decision(HandoffMode Placement, double PinnedRate, long Timestamp);
 
     private enum Phase
     {

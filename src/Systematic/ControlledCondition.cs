@@ -75,8 +75,7 @@ public sealed class ControlledCondition : IControlledObject
             throw new SynchronizationLockException($"Logical thread '{current.Name}' pulsed condition '{Name}' without holding lock '{Lock.Name}'.");
         }
 
-        _clock.Join(current.Clock);
-        current.Clock.Tick(current.Id);
+        current.Publish(_clock);
         while (_waiters.Count > 0)
         {
             _waiters.Dequeue().Notified = true;

@@ -45,14 +45,13 @@ public sealed class ControlledEvent : IControlledObject
         var current = _execution.CallerOf("event", Name);
         if (current is null)
         {
-            RequireSetup("Set");
+            _execution.RequireSetupToChange("event", Name, "Set");
             IsSet = true;
             return;
         }
 
         IsSet = true;
-        _clock.Join(current.Clock);
-        current.Clock.Tick(current.Id);
+        current.Publish(_clock);
         _execution.Log(current, StepKind.Signal, Name);
         _execution.SchedulingPoint(current, PendingKind.Continue, this);
     }
@@ -62,7 +61,7 @@ public sealed class ControlledEvent : IControlledObject
     {
         if (_execution.CallerOf("event", Name) is null)
         {
-            RequireSetup("Reset");
+            _execution.RequireSetupToChange("event", Name, "Reset");
         }
 
         IsSet = false;
@@ -76,7 +75,7 @@ public sealed class ControlledEvent : IControlledObject
         var current = _execution.CallerOf("event", Name);
         if (current is null)
         {
-            RequireSetup("Wait");
+            _execution.RequireSetupToChange("event", Name, "Wait");
             if (!IsSet)
             {
                 throw new InvalidOperationException($"Event '{Name}' is not set during setup: a wait there would block forever.");
@@ -106,12 +105,4 @@ public sealed class ControlledEvent : IControlledObject
 
     /// <inheritdoc />
     public override string ToString() => Name;
-
-    private void RequireSetup(string operation)
-    {
-        if (!_execution.InSetup)
-        {
-            throw new InvalidOperationException($"{operation} of event '{Name}' from a check: checks may read the event but not change it.");
-        }
-    }
 }

@@ -115,8 +115,7 @@ public sealed class ControlledLock : IControlledObject
         }
 
         Owner = null;
-        _clock.Join(current.Clock);
-        current.Clock.Tick(current.Id);
+        current.Publish(_clock);
         Execution.Log(current, StepKind.Release, Name);
     }
 

@@ -46,7 +46,7 @@ public sealed class ControlledSemaphore : IControlledObject
         var current = _execution.CallerOf("semaphore", Name);
         if (current is null)
         {
-            RequireSetup("Wait");
+            _execution.RequireSetupToChange("semaphore", Name, "Wait");
             if (CurrentCount == 0)
             {
                 throw new InvalidOperationException($"Semaphore '{Name}' has no permit during setup: a wait there would block forever.");
@@ -81,7 +81,7 @@ public sealed class ControlledSemaphore : IControlledObject
         var current = _execution.CallerOf("semaphore", Name);
         if (current is null)
         {
-            RequireSetup("Release");
+            _execution.RequireSetupToChange("semaphore", Name, "Release");
         }
 
         if (releaseCount > MaxCount - CurrentCount)
@@ -93,8 +93,7 @@ public sealed class ControlledSemaphore : IControlledObject
         CurrentCount += releaseCount;
         if (current is not null)
         {
-            _clock.Join(current.Clock);
-            current.Clock.Tick(current.Id);
+            current.Publish(_clock);
             _execution.Log(current, StepKind.Signal, Name);
             _execution.SchedulingPoint(current, PendingKind.Continue, this);
         }
@@ -104,12 +103,4 @@ public sealed class ControlledSemaphore : IControlledObject
 
     /// <inheritdoc />
     public override string ToString() => Name;
-
-    private void RequireSetup(string operation)
-    {
-        if (!_execution.InSetup)
-        {
-            throw new InvalidOperationException($"{operation} of semaphore '{Name}' from a check: checks may read the semaphore but not change it.");
-        }
-    }
 }

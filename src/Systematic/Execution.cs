@@ -187,6 +187,18 @@ internal sealed class Execution
         return monitor;
     }
 
+    /// <summary>
+    /// For a primitive's state-changing call that <see cref="CallerOf"/> let pass outside the logical threads: allowed
+    /// during setup, refused in a check (a check may read a controlled object but not change it).
+    /// </summary>
+    public void RequireSetupToChange(string primitive, string name, string operation)
+    {
+        if (!InSetup)
+        {
+            throw new InvalidOperationException($"{operation} of {primitive} '{name}' from a check: checks may read the {primitive} but not change it.");
+        }
+    }
+
     /// <summary>Throws unless the setup is running on the driver.</summary>
     public void RequireSetup(string what)
     {

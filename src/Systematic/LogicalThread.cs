@@ -135,6 +135,16 @@ public sealed class LogicalThread
     /// <inheritdoc />
     public override string ToString() => $"t{Id} {Name}";
 
+    /// <summary>
+    /// A release-like step (unlock, semaphore release, event set, pulse): everything this thread has done so far now
+    /// happens before whoever later acquires from <paramref name="synchronizer"/>; what it does next does not.
+    /// </summary>
+    internal void Publish(VectorClock synchronizer)
+    {
+        synchronizer.Join(Clock);
+        Clock.Tick(Id);
+    }
+
     /// <summary>True while <see cref="SignalCompletion"/> runs the continuations of this thread's completion.</summary>
     internal bool SignallingCompletion { get; private set; }
 

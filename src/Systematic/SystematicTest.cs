@@ -44,6 +44,7 @@ public static class SystematicTest
         var driverGate = new SemaphoreSlim(0);
         var current = new IterationBuffers();
         var previous = new IterationBuffers();
+        var rerun = new IterationBuffers();
         var schedules = new HashSet<ulong>();
         long points = 0;
         var longest = 0;
@@ -101,7 +102,7 @@ public static class SystematicTest
                     // Every run repeats its first schedule at once: a first iteration that differs from the rest (a lazy
                     // initialisation, a cache warmed by the run itself) is the commonest nondeterminism, and it would
                     // make every later verdict about a different program.
-                    (found, reported, expectedSteps) = Rerun(pool, driverGate, options, current, scenario, iteration);
+                    (found, reported, expectedSteps) = Rerun(pool, driverGate, options, current, rerun, scenario, iteration);
                     if (found is null && iteration == 0)
                     {
                         first = Snapshot(current);
@@ -132,7 +133,7 @@ public static class SystematicTest
             {
                 // Before claiming the space exhausted, run the first schedule once more: state that drifted during the
                 // run (a cache, a counter kept between iterations) would mean the space explored was not one program's.
-                var (found, reported, expectedSteps) = Rerun(pool, driverGate, options, first, scenario, 0);
+                var (found, reported, expectedSteps) = Rerun(pool, driverGate, options, first, rerun, scenario, 0);
                 if (found is not null)
                 {
                     bug = CreateReport(found, reported, options, 0, expectedSteps);
@@ -237,10 +238,10 @@ public static class SystematicTest
     /// <summary>
     /// Runs an iteration again under its own choices and compares every scheduling point with <paramref name="earlier"/>;
     /// returns the nondeterminism found (with the execution to report it from and the earlier run's steps), or no bug.
+    /// The rerun fills <paramref name="rerun"/>, buffers kept for reruns alone.
     /// </summary>
-    private static (FoundBug? Bug, Execution Rerun, IReadOnlyList<TraceStep>? ExpectedSteps) Rerun(WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers earlier, Action<SystematicContext> scenario, int iteration)
+    private static (FoundBug? Bug, Execution Rerun, IReadOnlyList<TraceStep>? ExpectedSteps) Rerun(WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers earlier, IterationBuffers rerun, Action<SystematicContext> scenario, int iteration)
     {
-        var rerun = new IterationBuffers();
         var replay = new ReplayStrategy(earlier.Decisions.ToArray());
         replay.PrepareIteration(iteration);
         var execution = RunIteration(replay, pool, driverGate, options, rerun, earlier.Points, earlier.Points.Count, scenario, iteration);

@@ -16,10 +16,8 @@ namespace Veralloc.CoyoteLane.Slots;
 /// </remarks>
 public sealed class CoyoteSlotHarness
 {
-    private const int Nobody = -1;
-
     private readonly CoyoteIteration _iteration;
-    private readonly int[] _ownerOf;
+    private readonly SlotOwnership _owners;
 
     /// <summary>Builds the pool through <paramref name="factory"/> on a fresh checked monitor lock.</summary>
     public CoyoteSlotHarness(CoyoteIteration iteration, SlotPoolFactory factory, int capacity, int maxUnusedWarm, bool releaseIsSchedulingPoint = true)
@@ -29,15 +27,14 @@ public sealed class CoyoteSlotHarness
         var seam = new CheckedPoolLock(iteration, releaseIsSchedulingPoint);
         Pool = factory(seam, capacity, maxUnusedWarm);
         seam.Attach(Pool);
-        _ownerOf = new int[capacity];
-        _ownerOf.AsSpan().Fill(Nobody);
+        _owners = new SlotOwnership(capacity, "worker");
     }
 
     /// <summary>The pool under test.</summary>
     public ISlotPool Pool { get; }
 
     /// <summary>The number of slots some worker owns.</summary>
-    public int OwnedCount => _ownerOf.Count(owner => owner != Nobody);
+    public int OwnedCount => _owners.OwnedCount;
 
     /// <summary>Allocates for <paramref name="worker"/>; null when the pool is full.</summary>
     public int? Allocate(int worker, SlotAffinity? key)
@@ -58,10 +55,8 @@ public sealed class CoyoteSlotHarness
     /// <summary>Gives back a slot <paramref name="worker"/> owns.</summary>
     public void Free(int worker, int slot, long bytesResident)
     {
-        _iteration.Require(_ownerOf[slot] == worker, $"worker {worker} frees slot {slot}, owned by {Owner(slot)}");
-
         // Given up before the call: once Free releases the lock, another worker may be handed the slot.
-        _ownerOf[slot] = Nobody;
+        Require(_owners.GiveBack(worker, slot));
         _iteration.Step($"free {slot} ({bytesResident} B)");
         Pool.Free(slot, bytesResident);
     }
@@ -81,27 +76,16 @@ public sealed class CoyoteSlotHarness
     public void CheckAtEnd()
     {
         Pool.CheckInvariants();
-        int owned = 0;
-        for (int slot = 0; slot < _ownerOf.Length; slot++)
-        {
-            bool used = Pool.GetSlotState(slot).Kind == SlotKind.Used;
-            bool isOwned = _ownerOf[slot] != Nobody;
-            _iteration.Require(used == isOwned, $"conservation: slot {slot} is {(used ? "Used" : "not Used")} but owned by {Owner(slot)}");
-            owned += isOwned ? 1 : 0;
-        }
-
-        int empty = Pool.EmptySlotCount;
-        _iteration.Require(empty == Pool.Capacity - owned, $"conservation: EmptySlotCount {empty} != capacity {Pool.Capacity} - owned {owned}");
+        Require(_owners.FindConservationViolation(Pool));
     }
 
     private int TakeOwnership(int worker, int slot)
     {
-        _iteration.Require(_ownerOf[slot] == Nobody, $"slot {slot} handed to worker {worker} while worker {_ownerOf[slot]} owns it");
-        _ownerOf[slot] = worker;
+        Require(_owners.Take(worker, slot));
         return slot;
     }
 
-    private string Owner(int slot) => _ownerOf[slot] == Nobody ? "nobody" : $"worker {_ownerOf[slot]}";
+    private void Require(string? violation) => _iteration.Require(violation is null, violation ?? string.Empty);
 
     private static string Show(bool got, int slot) => got ? $"slot {slot}" : "none";
 }

@@ -16,9 +16,7 @@ namespace Veralloc.Scenarios.Slots;
 /// </remarks>
 public sealed class SlotHarness
 {
-    private const int NoOwner = -1;
-
-    private readonly int[] _owner;
+    private readonly SlotOwnership _owners;
 
     /// <summary>Creates the pool (through <paramref name="createPool"/>) and registers the shared checks.</summary>
     /// <param name="ctx">The iteration.</param>
@@ -30,8 +28,7 @@ public sealed class SlotHarness
         ArgumentNullException.ThrowIfNull(createPool);
         Lock = ctx.CreateLock("pool");
         Pool = createPool(new ControlledAllocatorLock(Lock));
-        _owner = new int[capacity];
-        Array.Fill(_owner, NoOwner);
+        _owners = new SlotOwnership(capacity, "thread");
         ctx.AddInvariant("pool.CheckInvariants", Pool.CheckInvariants, onlyWhenFree: Lock);
         ctx.AtQuiescence("conservation: Used exactly when owned", CheckConservation);
     }
@@ -43,7 +40,7 @@ public sealed class SlotHarness
     public ISlotPool Pool { get; }
 
     /// <summary>The number of slots owned now.</summary>
-    public int OwnedCount => _owner.Count(owner => owner != NoOwner);
+    public int OwnedCount => _owners.OwnedCount;
 
     /// <summary>Allocates for <paramref name="thread"/> and records the ownership; null when the pool is full.</summary>
     public int? Allocate(int thread, SlotAffinity? key)
@@ -63,10 +60,9 @@ public sealed class SlotHarness
     public void Free(int thread, int slot, long bytesResident)
     {
         Scheduler.Describe($"free {slot}");
-        Scheduler.Assert(_owner[slot] == thread, $"thread {thread} frees slot {slot} owned by {_owner[slot]}");
 
-        // Cleared before the call: once Free releases the lock another thread may be handed the slot.
-        _owner[slot] = NoOwner;
+        // Given back before the call: once Free releases the lock another thread may be handed the slot.
+        Require(_owners.GiveBack(thread, slot));
         Pool.Free(slot, bytesResident);
     }
 
@@ -83,29 +79,17 @@ public sealed class SlotHarness
 
     private int Own(int thread, int slot)
     {
-        Scheduler.Assert(_owner[slot] == NoOwner, $"slot {slot} handed to thread {thread} while thread {_owner[slot]} owns it");
-        _owner[slot] = thread;
+        Require(_owners.Take(thread, slot));
         return slot;
     }
 
+    private static void Require(string? violation) => Scheduler.Assert(violation is null, violation ?? string.Empty);
+
     private void CheckConservation()
     {
-        var owned = 0;
-        for (var slot = 0; slot < _owner.Length; slot++)
+        if (_owners.FindConservationViolation(Pool) is { } violation)
         {
-            var used = Pool.GetSlotState(slot).Kind == SlotKind.Used;
-            var isOwned = _owner[slot] != NoOwner;
-            if (used != isOwned)
-            {
-                throw new InvalidOperationException($"slot {slot} is {(used ? "Used" : "not Used")} but {(isOwned ? $"owned by thread {_owner[slot]}" : "owned by nobody")}");
-            }
-
-            owned += isOwned ? 1 : 0;
-        }
-
-        if (Pool.EmptySlotCount != Pool.Capacity - owned)
-        {
-            throw new InvalidOperationException($"EmptySlotCount {Pool.EmptySlotCount} != capacity {Pool.Capacity} - owned {owned}");
+            throw new InvalidOperationException(violation);
         }
     }
 }

@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -22,6 +24,7 @@ public sealed class ControlledLock : IControlledObject
     {
         Execution = execution;
         Name = name;
+        AccessKey = execution.NewAccessKey();
     }
 
     /// <summary>The name used in reports.</summary>
@@ -34,6 +37,8 @@ public sealed class ControlledLock : IControlledObject
     public string? OwnerName => Owner?.Name;
 
     internal Execution Execution { get; }
+
+    internal long AccessKey { get; }
 
     internal LogicalThread? Owner { get; set; }
 
@@ -102,6 +107,7 @@ public sealed class ControlledLock : IControlledObject
     {
         Owner = current;
         current.Clock.Join(_clock);
+        Execution.Touch(current, AccessKey, AccessKind.Acquire);
         Execution.Log(current, StepKind.Acquire, Name);
     }
 
@@ -116,6 +122,7 @@ public sealed class ControlledLock : IControlledObject
 
         Owner = null;
         current.Publish(_clock);
+        Execution.Touch(current, AccessKey, AccessKind.Release);
         Execution.Log(current, StepKind.Release, Name);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Dpor;
 using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
@@ -45,6 +46,8 @@ internal sealed class Execution
     private static readonly TimeSpan s_abortGrace = TimeSpan.FromSeconds(2);
 
     private readonly ISchedulingStrategy _strategy;
+    private readonly DporStrategy? _reduction;
+    private readonly EventLog? _events;
     private readonly WorkerPool _pool;
     private readonly SemaphoreSlim _driverGate;
     private readonly List<LogicalThread> _threads = [];
@@ -72,13 +75,17 @@ internal sealed class Execution
     private volatile LogicalThread? _running;
     private volatile int _schedulingPoints;
     private int _lastChosen = -1;
+    private int _setupObjects;
 
     /// <summary>The managed id of the thread running a check (invariant or quiescence), else 0.</summary>
     private volatile int _checkThreadId;
 
-    public Execution(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount)
+    public Execution(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, EventLog? events = null)
     {
         _strategy = strategy;
+        _reduction = strategy as DporStrategy;
+        _events = events;
+        _events?.Clear();
         _pool = pool;
         _driverGate = driverGate;
         _maxSteps = options.MaxSteps;
@@ -106,6 +113,9 @@ internal sealed class Execution
     public bool InCheckMode => _checkThreadId != 0;
 
     public FoundBug? Bug { get; private set; }
+
+    /// <summary>True when partial-order reduction stopped the iteration early: every enabled thread was asleep.</summary>
+    public bool Pruned { get; private set; }
 
     /// <summary>True when a logical thread never came back: its worker is lost and the pool must not be trusted.</summary>
     public bool Hung { get; private set; }
@@ -168,6 +178,12 @@ internal sealed class Execution
         var thread = new LogicalThread(this, _threads.Count, name, body, asyncBody, worker, clock);
         clock.Tick(thread.Id);
         current?.Clock.Tick(current.Id);
+        if (current is not null)
+        {
+            Touch(current, AccessKeys.SpawnRegistry, AccessKind.Write);
+            Touch(current, AccessKeys.Thread(thread.Id), AccessKind.Causal);
+        }
+
         worker.Assign(thread);
         _threads.Add(thread);
         return thread;
@@ -270,6 +286,7 @@ internal sealed class Execution
                 thread.Pending = PendingKind.None;
                 thread.PendingTarget = null;
                 Log(thread, StepKind.Start, null);
+                Touch(thread, AccessKeys.Thread(thread.Id), AccessKind.Causal);
                 if (thread.AsyncBody is { } asyncBody)
                 {
                     thread.BodyTask = asyncBody() ?? throw new InvalidOperationException($"The asynchronous body of thread '{thread.Name}' returned a null task.");
@@ -399,6 +416,8 @@ internal sealed class Execution
             _decisions.Add(ChoiceEncoding.Value(value));
         }
 
+        _events?.Touch(value, AccessKind.Value);
+
         _points.AddValuePoint(range, value);
         if (_expected is not null && index < _compareCount && !_points.SameOptions(index, _expected))
         {
@@ -408,6 +427,33 @@ internal sealed class Execution
 
         Log(current, StepKind.Choice, string.Create(CultureInfo.InvariantCulture, $"{value} of {range}"));
         return value;
+    }
+
+    /// <summary>
+    /// Records that the running step of <paramref name="thread"/> touched a controlled object, for partial-order
+    /// reduction; free when no reduction or class counting is on.
+    /// </summary>
+    public void Touch(LogicalThread thread, long key, AccessKind kind)
+    {
+        if (_events is not null && thread.Execution == this && !_aborting)
+        {
+            _events.Touch(key, kind);
+        }
+    }
+
+    /// <summary>
+    /// A key for a controlled object being created: from its creator (the setup or a logical thread) and how many objects
+    /// that creator made before, so the key does not depend on the interleaving.
+    /// </summary>
+    public long NewAccessKey()
+    {
+        var current = Scheduler.CurrentThread;
+        if (current is not null && current.Execution == this && !InCheckMode)
+        {
+            return AccessKeys.Object(current.Id, current.CreatedObjects++);
+        }
+
+        return AccessKeys.Object(-1, _setupObjects++);
     }
 
     /// <summary>Records a step of <paramref name="thread"/> (null: the setup).</summary>
@@ -505,6 +551,7 @@ internal sealed class Execution
         }
 
         Log(thread, StepKind.End, null);
+        Touch(thread, AccessKeys.Thread(thread.Id), AccessKind.Causal);
         if (_checkEveryPoint && _invariants.Count > 0)
         {
             CheckInvariants();
@@ -530,6 +577,7 @@ internal sealed class Execution
             SchedulingPoint(thread, PendingKind.Await, null);
             var continuation = thread.Continuations.Dequeue();
             thread.Clock.Join(continuation.PosterClock);
+            Touch(thread, AccessKeys.Global, AccessKind.Global);
             Log(thread, StepKind.Resume, null);
             continuation.Callback(continuation.State);
         }
@@ -580,6 +628,14 @@ internal sealed class Execution
             return Failed;
         }
 
+        if (_reduction is not null && _reduction.ShouldPrune(_enabled))
+        {
+            // Every enabled thread sleeps: each continuation from here is equivalent to one explored before.
+            Pruned = true;
+            _aborting = true;
+            return Failed;
+        }
+
         var fair = _fairAfter is { } fairAfter && index >= fairAfter;
         if (fair)
         {
@@ -609,6 +665,7 @@ internal sealed class Execution
         }
 
         _points.SetLastChoice(choice);
+        _events?.BeginStep(index, choice);
         _lastChosen = choice;
         return choice;
     }

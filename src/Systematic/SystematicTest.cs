@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Dpor;
 using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
@@ -46,6 +47,9 @@ public static class SystematicTest
         var previous = new IterationBuffers();
         var rerun = new IterationBuffers();
         var schedules = new HashSet<ulong>();
+        var events = strategy is DporStrategy reduction ? reduction.Events : options.CountEquivalenceClasses ? new EventLog() : null;
+        var classes = new HashSet<ulong>();
+        var pruned = 0;
         long points = 0;
         var longest = 0;
         var maxThreads = 0;
@@ -76,13 +80,19 @@ public static class SystematicTest
 
                 var expected = tracePoints ?? (strategy.ReplayedPoints > 0 ? previous.Points : null);
                 var compareCount = tracePoints?.Count ?? strategy.ReplayedPoints;
-                var execution = RunIteration(strategy, pool, driverGate, options, current, expected, compareCount, scenario, iteration);
+                var execution = RunIteration(strategy, pool, driverGate, options, current, expected, compareCount, scenario, iteration, events);
                 iterations++;
                 points += execution.SchedulingPoints;
                 longest = Math.Max(longest, execution.SchedulingPoints);
                 maxThreads = Math.Max(maxThreads, execution.Threads.Count);
                 fairIterations += execution.WentFair ? 1 : 0;
                 schedules.Add(Hash(current.Decisions));
+                pruned += execution.Pruned ? 1 : 0;
+                if (events is not null && !execution.Pruned && execution.Bug is null)
+                {
+                    classes.Add(events.Analyze().Fingerprint());
+                }
+
                 strategy.IterationEnded(options.FairAfterSteps is { } fair ? Math.Min(execution.SchedulingPoints, fair) : execution.SchedulingPoints);
                 handoff.IterationEnded(execution.SchedulingPoints);
 
@@ -97,7 +107,7 @@ public static class SystematicTest
                 {
                     found = new FoundBug(BugKind.Nondeterminism, null, $"the program took {current.Points.Count} scheduling points under the trace's schedule, but the traced run took {tracePoints.Count}", null);
                 }
-                else if (found is null && !execution.Hung && (options.CheckDeterminism || (iteration == 0 && tracePoints is null)))
+                else if (found is null && !execution.Hung && !execution.Pruned && (options.CheckDeterminism || (iteration == 0 && tracePoints is null)))
                 {
                     // Every run repeats its first schedule at once: a first iteration that differs from the rest (a lazy
                     // initialisation, a cache warmed by the run itself) is the commonest nondeterminism, and it would
@@ -123,7 +133,7 @@ public static class SystematicTest
                 }
             }
 
-            if (bug is null && !exhausted && !timedOut && strategy is DfsStrategy)
+            if (bug is null && !exhausted && !timedOut && strategy is DfsStrategy or DporStrategy)
             {
                 // The budget ran out exactly at the last schedule or before it: ask whether anything is left.
                 exhausted = !strategy.PrepareIteration(options.Iterations);
@@ -170,6 +180,8 @@ public static class SystematicTest
             TimedOut = timedOut,
             FairIterations = fairIterations,
             HandoffSwitches = handoff.Switches,
+            PrunedIterations = pruned,
+            EquivalenceClasses = events is null ? null : classes.Count,
         };
         return new TestResult(statistics, bug);
     }
@@ -205,13 +217,14 @@ public static class SystematicTest
         StrategyKind.Random => new RandomStrategy(options.Seed),
         StrategyKind.Pct => new PctStrategy(options.Seed, options.PctDepth),
         StrategyKind.Dfs => new DfsStrategy(options.PreemptionBound),
+        StrategyKind.Dpor => new DporStrategy(),
         StrategyKind.Replay => new ReplayStrategy(options.ReplayTrace!),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown strategy."),
     };
 
-    private static Execution RunIteration(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, Action<SystematicContext> scenario, int iteration)
+    private static Execution RunIteration(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, Action<SystematicContext> scenario, int iteration, EventLog? events = null)
     {
-        var execution = new Execution(strategy, pool, driverGate, options, buffers, expected, compareCount);
+        var execution = new Execution(strategy, pool, driverGate, options, buffers, expected, compareCount, events);
         UncontrolledWork.Enter(execution.SetupFlow);
         try
         {

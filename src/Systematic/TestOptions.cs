@@ -20,9 +20,16 @@ public sealed record TestOptions
 
     /// <summary>
     /// DFS only: the most preemptions (switches away from a thread that could have continued) per schedule;
-    /// null explores without a bound. Default 2.
+    /// null explores without a bound. Default 2. <see cref="StrategyKind.Dpor"/> never bounds preemptions.
     /// </summary>
     public int? PreemptionBound { get; init; } = 2;
+
+    /// <summary>
+    /// Records what every step touches and counts the equivalence classes (schedules up to reordering of independent
+    /// steps) the iterations cover, in <see cref="ExplorationStatistics.EquivalenceClasses"/>, under any strategy: for
+    /// example how many classes DFS's schedules fall into. Always on for <see cref="StrategyKind.Dpor"/>. Default off.
+    /// </summary>
+    public bool CountEquivalenceClasses { get; init; }
 
     /// <summary>PCT only: the bug depth <c>d</c> targeted; the strategy places <c>d - 1</c> priority change points. Default 3.</summary>
     public int PctDepth { get; init; } = 3;

@@ -24,10 +24,10 @@ public static class TestCommand
         var listOption = new Option<bool>("--list") { Description = "List the scenarios and exit." };
         var strategyOption = new Option<string>("--strategy")
         {
-            Description = "Exploration strategy: random, pct or dfs.",
+            Description = "Exploration strategy: random, pct, dfs (bounded by --preemption-bound) or dpor (partial-order reduction, unbounded).",
             DefaultValueFactory = _ => "pct",
         };
-        strategyOption.AcceptOnlyFromAmong("random", "pct", "dfs");
+        strategyOption.AcceptOnlyFromAmong("random", "pct", "dfs", "dpor");
         var iterationsOption = new Option<int>("--iterations", "-n")
         {
             Description = "Most schedules to explore per scenario (DFS stops early when the space is exhausted).",
@@ -193,7 +193,7 @@ public static class TestCommand
         var unexpected = 0;
         var table = new Table()
             .AddColumn("Scenario").AddColumn("Strategy").AddColumn(new TableColumn("Schedules").RightAligned())
-            .AddColumn(new TableColumn("Distinct").RightAligned()).AddColumn(new TableColumn("Sched. points").RightAligned())
+            .AddColumn(new TableColumn("Distinct").RightAligned()).AddColumn(new TableColumn("Classes").RightAligned()).AddColumn(new TableColumn("Sched. points").RightAligned())
             .AddColumn(new TableColumn("Max steps").RightAligned()).AddColumn(new TableColumn("Threads").RightAligned())
             .AddColumn(new TableColumn("Time (s)").RightAligned()).AddColumn(new TableColumn("Schedules/s").RightAligned())
             .AddColumn("Space").AddColumn("Outcome");
@@ -214,6 +214,7 @@ public static class TestCommand
                 StrategyNames.ToName(stats.Strategy),
                 Format(stats.Iterations),
                 Format(stats.DistinctSchedules),
+                stats.EquivalenceClasses is { } classes ? Format(classes) : "-",
                 Format(stats.SchedulingPoints),
                 Format(stats.MaxStepsPerIteration),
                 Format(stats.MaxThreads),

@@ -72,6 +72,11 @@ public static class SystematicTest
                     break;
                 }
 
+                if (options.Shard is { } shard && strategy is not DfsStrategy && !shard.OwnsIteration(iteration))
+                {
+                    continue;
+                }
+
                 if (!strategy.PrepareIteration(iteration))
                 {
                     exhausted = true;
@@ -88,6 +93,7 @@ public static class SystematicTest
                 fairIterations += execution.WentFair ? 1 : 0;
                 schedules.Add(Hash(current.Decisions));
                 pruned += execution.Pruned ? 1 : 0;
+
                 if (events is not null && !execution.Pruned && execution.Bug is null)
                 {
                     classes.Add(events.Analyze().Fingerprint());
@@ -95,6 +101,10 @@ public static class SystematicTest
 
                 strategy.IterationEnded(options.FairAfterSteps is { } fair ? Math.Min(execution.SchedulingPoints, fair) : execution.SchedulingPoints);
                 handoff.IterationEnded(execution.SchedulingPoints);
+                if (options.ScheduleObserver is { } observe && !execution.Pruned && execution.Bug is null && (strategy is not DfsStrategy dfs || dfs.OwnsLastIteration))
+                {
+                    observe(current.Decisions.ToArray());
+                }
 
                 var found = execution.Bug;
                 var reported = execution;
@@ -107,13 +117,13 @@ public static class SystematicTest
                 {
                     found = new FoundBug(BugKind.Nondeterminism, null, $"the program took {current.Points.Count} scheduling points under the trace's schedule, but the traced run took {tracePoints.Count}", null);
                 }
-                else if (found is null && !execution.Hung && !execution.Pruned && (options.CheckDeterminism || (iteration == 0 && tracePoints is null)))
+                else if (found is null && !execution.Hung && !execution.Pruned && (options.CheckDeterminism || (iterations == 1 && tracePoints is null)))
                 {
                     // Every run repeats its first schedule at once: a first iteration that differs from the rest (a lazy
                     // initialisation, a cache warmed by the run itself) is the commonest nondeterminism, and it would
                     // make every later verdict about a different program.
                     (found, reported, expectedSteps) = Rerun(pool, driverGate, options, current, rerun, scenario, iteration);
-                    if (found is null && iteration == 0)
+                    if (found is null && iterations == 1)
                     {
                         first = Snapshot(current);
                     }
@@ -216,7 +226,7 @@ public static class SystematicTest
     {
         StrategyKind.Random => new RandomStrategy(options.Seed),
         StrategyKind.Pct => new PctStrategy(options.Seed, options.PctDepth),
-        StrategyKind.Dfs => new DfsStrategy(options.PreemptionBound),
+        StrategyKind.Dfs => new DfsStrategy(options.PreemptionBound, options.Shard),
         StrategyKind.Dpor => new DporStrategy(),
         StrategyKind.Replay => new ReplayStrategy(options.ReplayTrace!),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown strategy."),

@@ -31,6 +31,15 @@ public sealed record TestOptions
     /// </summary>
     public bool CountEquivalenceClasses { get; init; }
 
+    /// <summary>
+    /// Explores only this part of the space (see <see cref="Systematic.Shard"/>): N jobs with shards 1/N ... N/N together
+    /// cover the unsharded run once. Null (the default) explores everything. Not supported by <see cref="StrategyKind.Dpor"/>.
+    /// </summary>
+    public Shard? Shard { get; init; }
+
+    /// <summary>Told the decisions of every complete schedule this run owns (tests compare shards with unsharded runs).</summary>
+    internal Action<IReadOnlyList<int>>? ScheduleObserver { get; init; }
+
     /// <summary>PCT only: the bug depth <c>d</c> targeted; the strategy places <c>d - 1</c> priority change points. Default 3.</summary>
     public int PctDepth { get; init; } = 3;
 
@@ -144,6 +153,16 @@ public sealed record TestOptions
         if (!Enum.IsDefined(Handoff))
         {
             throw new ArgumentOutOfRangeException(nameof(Handoff), Handoff, "Unknown handoff mode.");
+        }
+
+        if (Shard is { } shard && (shard.Count < 1 || shard.Number < 1 || shard.Number > shard.Count))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Shard), shard, "A shard is K/N with 1 <= K <= N.");
+        }
+
+        if (Shard is not null && Strategy is StrategyKind.Dpor or StrategyKind.Replay)
+        {
+            throw new ArgumentException($"The {StrategyNames.ToName(Strategy)} strategy cannot be sharded: {(Strategy == StrategyKind.Dpor ? "a race found in one subtree adds schedules to another, so disjoint parts would not cover the space; shard DFS, or give each job its own scenarios" : "a replay is one schedule")}.", nameof(Shard));
         }
 
         if (Strategy == StrategyKind.Replay && ReplayTrace is null)

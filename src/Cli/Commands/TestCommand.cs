@@ -69,6 +69,14 @@ public static class TestCommand
             DefaultValueFactory = _ => "adaptive",
         };
         handoffOption.AcceptOnlyFromAmong("adaptive", "floating", "single-core");
+        var shardOption = new Option<string?>("--shard")
+        {
+            Description = "Explore only part K of N (K/N, 1 <= K <= N): N jobs with 1/N ... N/N cover the unsharded run exactly once (random: iterations; dfs: subtrees; not dpor).",
+        };
+        var portfolioOption = new Option<bool>("--portfolio")
+        {
+            Description = "Run a portfolio per scenario (dpor, pct and random with several seeds, dfs) in parallel processes, one per core; stop at the first bug and say which member found it.",
+        };
 
         var command = new Command("test", "Systematically test the built-in concurrency scenarios under controlled scheduling.");
         command.Options.Add(scenarioOption);
@@ -84,6 +92,8 @@ public static class TestCommand
         command.Options.Add(determinismOption);
         command.Options.Add(fairAfterOption);
         command.Options.Add(handoffOption);
+        command.Options.Add(shardOption);
+        command.Options.Add(portfolioOption);
         command.SetAction(parseResult =>
         {
             WidenWhenRedirected();
@@ -130,13 +140,19 @@ public static class TestCommand
                     CheckDeterminism = parseResult.GetValue(determinismOption),
                     FairAfterSteps = fairAfter < 0 ? null : fairAfter,
                     Handoff = ParseHandoff(parseResult.GetValue(handoffOption)!),
+                    Shard = parseResult.GetValue(shardOption) is { } shard ? Shard.Parse(shard) : null,
                 };
                 options.Validate();
             }
-            catch (ArgumentException exception)
+            catch (Exception exception) when (exception is ArgumentException or FormatException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]{exception.Message}[/]");
                 return 2;
+            }
+
+            if (parseResult.GetValue(portfolioOption))
+            {
+                return Portfolio.Run(selected, options);
             }
 
             return Run(selected, options);

@@ -310,7 +310,6 @@ public static class WitnessMinimizer
             var trace = new ScheduleTrace(choices.Select(Decode), StrategyKind.Replay, original.Trace.Seed, original.Trace.Iteration, runOptions.ScenarioName, _kind);
             var result = SystematicTest.RunStrategy(runOptions with { Strategy = StrategyKind.Replay, ReplayTrace = trace, Seed = trace.Seed }, scenario, strategy, passOver: null);
             _schedules++;
-            _replays++;
             return result.Bug is { } bug && bug.Kind == _kind && strategy.Preemptions <= maxPreemptions
                 ? new Candidate(bug, new WitnessSize(bug.Steps.Count, bug.Trace.Choices.Count, strategy.Preemptions), [.. strategy.Made])
                 : null;
@@ -323,7 +322,13 @@ public static class WitnessMinimizer
         /// <summary>The delta-debugging judge: keeps a candidate that is smaller than the best, and continues from the decisions its run made.</summary>
         private int[]? Judge(IReadOnlyList<int> choices)
         {
-            if (CanReplay() && Replay(choices, _best.Size.Preemptions) is { } candidate && candidate.Size.IsSmallerThan(_best.Size))
+            if (!CanReplay())
+            {
+                return null;
+            }
+
+            _replays++;
+            if (Replay(choices, _best.Size.Preemptions) is { } candidate && candidate.Size.IsSmallerThan(_best.Size))
             {
                 _best = candidate;
                 return candidate.Choices;

@@ -5,7 +5,7 @@ public sealed record MinimizationOptions
 {
     /// <summary>
     /// The settings every run uses: step bounds, fairness, timeouts, invariant checking, hand-off, scenario name. The
-    /// strategy, iterations, seed, trace directory, progress and determinism reruns are the minimiser's own. Null
+    /// strategy, iterations, seed, trace directory, progress, shard and determinism reruns are the minimiser's own. Null
     /// (default): the defaults of <see cref="TestOptions"/>, with the step bounds the witness was recorded under.
     /// </summary>
     public TestOptions? RunOptions { get; init; }

@@ -101,11 +101,11 @@ public sealed record TestOptions
     public HandoffMode Handoff { get; init; } = HandoffMode.Adaptive;
 
     /// <summary>
-    /// When true, a bug found by <see cref="SystematicTest.Run"/> is handed to <see cref="Minimization.WitnessMinimizer"/> with its
-    /// default budgets: the report returned describes the minimised witness (fewest preemptions, then fewest steps) and
-    /// its <see cref="BugReport.Minimization"/> the original. Costs up to <see cref="Minimization.MinimizationOptions.Timeout"/> after a
-    /// bug; nothing when none is found. Kinds that <see cref="Minimization.WitnessMinimizer.CanMinimize"/> refuses are
-    /// reported as found. Default false.
+    /// When true, a bug found by <see cref="SystematicTest.Run"/> is handed to
+    /// <see cref="Minimization.WitnessMinimizer"/> with its default budgets: the report returned describes the minimised
+    /// witness (fewest preemptions, then fewest steps) and its <see cref="BugReport.Minimization"/> the original. Costs up
+    /// to <see cref="Minimization.MinimizationOptions.Timeout"/> after a bug; nothing when none is found. Kinds that
+    /// <see cref="Minimization.WitnessMinimizer.CanMinimize"/> refuses are reported as found. Default false.
     /// </summary>
     public bool MinimizeWitness { get; init; }
 

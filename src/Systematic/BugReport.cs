@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Minimization;
 
 namespace Veralloc.Systematic;
 
@@ -158,6 +159,12 @@ public sealed class BugReport
     /// <summary>Where the trace was saved, or null when it was not.</summary>
     public string? TracePath { get; internal set; }
 
+    /// <summary>
+    /// When this witness went through <see cref="WitnessMinimizer"/> (or came out of it): the original, the minimised one,
+    /// their sizes and what was proved; null otherwise.
+    /// </summary>
+    public MinimizationResult? Minimization { get; internal set; }
+
     /// <summary>Formats the bug, the interleaving (its last <paramref name="maxSteps"/> steps) and the trace text.</summary>
     /// <param name="maxSteps">The most steps to print; older steps are elided.</param>
     /// <returns>A multi-line report.</returns>
@@ -181,6 +188,15 @@ public sealed class BugReport
         if (TracePath is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"  trace saved to {TracePath}\n");
+        }
+
+        if (Minimization is { } minimization)
+        {
+            text.Append("  minimised witness: ").Append(minimization.Summary()).Append('\n');
+            if (minimization.Original.TracePath is { } originalPath && minimization.Original != this)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  original trace saved to {originalPath}\n");
+            }
         }
 
         if (ExpectedSteps is not null)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Veralloc.Systematic.Dpor;
+using Veralloc.Systematic.Minimization;
 using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
@@ -38,7 +39,19 @@ public static class SystematicTest
         ArgumentNullException.ThrowIfNull(scenario);
         options.Validate();
 
-        var strategy = CreateStrategy(options);
+        var result = RunStrategy(options, scenario, CreateStrategy(options), passOver: null);
+        return options.MinimizeWitness && result.Bug is { } found && WitnessMinimizer.CanMinimize(found.Kind)
+            ? new TestResult(result.Statistics, WitnessMinimizer.MinimizeFound(found, scenario, options))
+            : result;
+    }
+
+    /// <summary>
+    /// Explores under <paramref name="strategy"/>. A bug for which <paramref name="passOver"/> (given its kind and the
+    /// number of steps that led to it) returns true ends its iteration but not the run: exploration goes on to the next
+    /// schedule, as the minimiser needs when it looks for one kind of bug, or for a shorter witness of it.
+    /// </summary>
+    internal static TestResult RunStrategy(TestOptions options, Action<SystematicContext> scenario, ISchedulingStrategy strategy, Func<BugKind, int, bool>? passOver)
+    {
         var tracePoints = options.Strategy == StrategyKind.Replay ? options.ReplayTrace!.Points : null;
         var clock = Stopwatch.StartNew();
         var pool = new WorkerPool();
@@ -127,6 +140,11 @@ public static class SystematicTest
                     {
                         first = Snapshot(current);
                     }
+                }
+
+                if (found is not null && passOver is not null && !execution.Hung && !reported.Hung && passOver(found.Kind, reported.StepLog.Count))
+                {
+                    found = null;
                 }
 
                 if (found is not null)

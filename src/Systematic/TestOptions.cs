@@ -100,6 +100,15 @@ public sealed record TestOptions
     /// <summary>How control passes between the real threads that carry logical threads. Default <see cref="HandoffMode.Adaptive"/>.</summary>
     public HandoffMode Handoff { get; init; } = HandoffMode.Adaptive;
 
+    /// <summary>
+    /// When true, a bug found by <see cref="SystematicTest.Run"/> is handed to
+    /// <see cref="Minimization.WitnessMinimizer"/> with its default budgets: the report returned describes the minimised
+    /// witness (fewest preemptions, then fewest steps) and its <see cref="BugReport.Minimization"/> the original. Costs up
+    /// to <see cref="Minimization.MinimizationOptions.Timeout"/> after a bug; nothing when none is found. Kinds that
+    /// <see cref="Minimization.WitnessMinimizer.CanMinimize"/> refuses are reported as found. Default false.
+    /// </summary>
+    public bool MinimizeWitness { get; init; }
+
     /// <summary>Throws when a setting is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count or bound is out of range, or a timeout is not positive.</exception>
     /// <exception cref="ArgumentException">Replay is selected without a trace.</exception>

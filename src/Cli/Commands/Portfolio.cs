@@ -42,7 +42,8 @@ internal static class Portfolio
         foreach (var scenario in scenarios)
         {
             var clock = Stopwatch.StartNew();
-            var members = Members(options, cores);
+            // Members minimise the witness they find, as a plain run does, unless the portfolio was told not to.
+            var members = options.MinimizeWitness ? Members(options, cores) : [.. Members(options, cores).Select(member => (member.Label, (string[])[.. member.Arguments, "--no-minimize"]))];
             var (finder, exitCode) = RunMembers(scenario.Name, members, cores, options.TraceDirectory);
             var found = finder is not null;
             unexpected += found == scenario.ExpectsBug && exitCode is 0 or 1 ? 0 : 1;

@@ -38,13 +38,34 @@ public sealed class CliEndToEndTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.ToString());
         string[] files = Directory.GetFiles(traces, "*.trace");
-        Assert.True(files.Length == 5, $"expected one trace per mutant, found {files.Length}:\n{run}");
+        string[] minimised = Directory.GetFiles(traces, "*.min.trace");
+        Assert.True(files.Length == 10 && minimised.Length == 5, $"expected one trace as found and one minimised per mutant, found {files.Length} traces, {minimised.Length} minimised:\n{run}");
+        Assert.Contains("Fewest preemptions", run.Output, StringComparison.Ordinal);
         foreach (string file in files)
         {
             CliRun replay = Veralloc("replay", file);
             Assert.True(replay.ExitCode == 0, replay.ToString());
             Assert.Contains("Reproduced", replay.Output, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void ReplayMinimizeWritesTheMinimisedTraceBesideTheOriginalAndPrintsBothSizes()
+    {
+        string traces = Path.Combine(_workDirectory, "found");
+        CliRun run = Veralloc("test", "-s", "mutant/check-then-act", "--strategy", "dfs", "--no-minimize", "--trace-dir", traces);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string found = Assert.Single(Directory.GetFiles(traces, "*.trace"));
+
+        CliRun replay = Veralloc("replay", "--minimize", found);
+
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("Minimised: 23 steps, 20 decisions, 1 preemption -> 17 steps", replay.Output, StringComparison.Ordinal);
+        string minimised = Path.ChangeExtension(found, ".min.trace");
+        Assert.True(File.Exists(minimised), replay.ToString());
+        CliRun again = Veralloc("replay", minimised);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("Reproduced", again.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace Veralloc.Cli.Commands;
 
 /// <summary>
 /// <c>veralloc replay TRACE</c>: replays a saved trace against its scenario and prints the interleaving step by step.
-/// Exits 0 when the replay ends with the bug the trace records, 1 otherwise (divergence, or a different outcome).
+/// Exits <see cref="ExitCodes.Success"/> when the replay ends with the outcome the trace records having used every
+/// decision, <see cref="ExitCodes.BugFound"/> otherwise (a different outcome, a divergence, or decisions left unused even
+/// though the bug reproduced), <see cref="ExitCodes.BadInput"/> for an unreadable or malformed trace or bad arguments.
 /// </summary>
 public static class ReplayCommand
 {
@@ -25,23 +27,18 @@ public static class ReplayCommand
         {
             TestCommand.WidenWhenRedirected();
             var file = parseResult.GetValue(traceArgument)!;
-            ScheduleTrace trace;
-            try
+            if (CliErrors.LoadScheduleTrace(file.FullName) is not { } trace)
             {
-                trace = ScheduleTrace.Load(file.FullName);
-            }
-            catch (Exception exception) when (exception is FormatException or IOException or UnauthorizedAccessException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]Cannot read trace {file.FullName}: {exception.Message}[/]");
-                return 2;
+                return ExitCodes.BadInput;
             }
 
             var name = parseResult.GetValue(scenarioOption) ?? trace.Scenario;
             var scenario = name is null ? null : ScenarioCatalog.Find(name);
             if (scenario is null)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name ?? "(none in the trace)"}'.[/] Pass --scenario; 'veralloc test --list' lists them.");
-                return 2;
+                var code = CliErrors.BadArguments($"Unknown scenario '{name ?? "(none in the trace)"}'.");
+                CliErrors.Hint("Pass --scenario; 'veralloc test --list' lists them.");
+                return code;
             }
 
             var options = new TestOptions
@@ -53,8 +50,7 @@ public static class ReplayCommand
             };
             if (options.MaxSteps < 1)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--max-steps must be at least 1, not {options.MaxSteps}.[/]");
-                return 2;
+                return CliErrors.BadArguments($"--max-steps must be at least 1, not {options.MaxSteps}.");
             }
 
             var result = SystematicTest.Replay(trace, scenario.Build, options);
@@ -62,7 +58,7 @@ public static class ReplayCommand
             if (result.Bug is not { } bug)
             {
                 AnsiConsole.MarkupLine(trace.Bug is null ? "[green]The replay ended without a bug, as recorded.[/]" : "[red]The replay ended without a bug, but the trace records one.[/]");
-                return trace.Bug is null ? 0 : 1;
+                return trace.Bug is null ? ExitCodes.Success : ExitCodes.BugFound;
             }
 
             var table = new Table().AddColumn(new TableColumn("#").RightAligned()).AddColumn("Thread").AddColumn("Operation").AddColumn("Event").AddColumn("Target");
@@ -78,9 +74,17 @@ public static class ReplayCommand
 
             AnsiConsole.Write(table);
             var reproduced = trace.Bug == bug.Kind;
-            AnsiConsole.Markup(reproduced ? "[green]Reproduced[/]" : "[red]Different outcome[/]");
+            var unused = result.UnusedTraceDecisions;
+            AnsiConsole.Markup(!reproduced ? "[red]Different outcome[/]" : unused > 0 ? "[red]Reproduced, but the trace diverges[/]" : "[green]Reproduced[/]");
             AnsiConsole.WriteLine($": {bug.Kind}: {bug.Message}");
-            return reproduced ? 0 : 1;
+            if (reproduced && unused > 0)
+            {
+                // The bug recurred, yet the file is not the record of this run: whatever follows the used decisions was
+                // never replayed, so a script confirming the trace must not accept it.
+                AnsiConsole.MarkupLineInterpolated($"[red]Replay divergence:[/] the trace holds {unused} decisions the run did not use.");
+            }
+
+            return reproduced && unused == 0 ? ExitCodes.Success : ExitCodes.BugFound;
         });
         return command;
     }

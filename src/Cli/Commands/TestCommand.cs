@@ -9,7 +9,8 @@ namespace Veralloc.Cli.Commands;
 /// <summary>
 /// <c>veralloc test</c>: runs the built-in systematic scenarios (or, with <c>--mutants</c>, the mutant gallery, where
 /// finding the bug is the expected outcome), prints the statistics, saves the trace of every bug found, and exits
-/// non-zero on an unexpected outcome (a bug in a correct scenario, or a mutant not found).
+/// <see cref="ExitCodes.BugFound"/> on an unexpected outcome (a bug in a correct scenario, or a mutant not found) and
+/// <see cref="ExitCodes.BadInput"/> on bad arguments or a trace folder it cannot write.
 /// </summary>
 public static class TestCommand
 {
@@ -111,8 +112,9 @@ public static class TestCommand
                 var scenario = ScenarioCatalog.Find(name);
                 if (scenario is null)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name}'.[/] Run 'veralloc test --list'.");
-                    return 2;
+                    var code = CliErrors.BadArguments($"Unknown scenario '{name}'.");
+                    CliErrors.Hint("'veralloc test --list' lists the scenarios.");
+                    return code;
                 }
 
                 selected.Add(scenario);
@@ -146,8 +148,13 @@ public static class TestCommand
             }
             catch (Exception exception) when (exception is ArgumentException or FormatException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{exception.Message}[/]");
-                return 2;
+                return CliErrors.BadArguments(CliErrors.Problem(exception));
+            }
+
+            // Checked before the run, not when the first bug's trace cannot be written minutes later.
+            if (options.TraceDirectory is { } traceDirectory && File.Exists(traceDirectory))
+            {
+                return CliErrors.BadArguments($"--trace-dir '{traceDirectory}' is a file; it must name a folder (created when a bug is found).");
             }
 
             if (parseResult.GetValue(portfolioOption))
@@ -241,11 +248,18 @@ public static class TestCommand
         }
 
         AnsiConsole.Write(table);
+        var unsaved = 0;
         foreach (var (scenario, result) in results)
         {
             if (result.Bug is not { } bug)
             {
                 continue;
+            }
+
+            if (bug.TraceSaveError is { } saveError)
+            {
+                unsaved++;
+                CliErrors.BadArguments($"{scenario.Name}: {saveError}");
             }
 
             if (scenario.ExpectsBug)
@@ -260,7 +274,7 @@ public static class TestCommand
             }
         }
 
-        return unexpected == 0 ? 0 : 1;
+        return unexpected > 0 ? ExitCodes.BugFound : unsaved > 0 ? ExitCodes.BadInput : ExitCodes.Success;
     }
 
     private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -40,14 +40,4 @@ public sealed class CliInternalErrorTests
         Assert.Contains("internal error (a defect in veralloc; please report it): System.InvalidOperationException: kaput \\x1B[2J", text, StringComparison.Ordinal);
         Assert.Contains(nameof(AnUnexpectedExceptionIsAnInternalErrorWithItsStackTraceOnStandardError), text, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void TheExitCodesAreDistinctAndTheTableListsEachOnce()
-    {
-        int[] constants = [ExitCodes.Success, ExitCodes.BugFound, ExitCodes.BadInput, ExitCodes.OutOfMemory, ExitCodes.InternalError];
-
-        Assert.Equal(constants, ExitCodes.All.Select(entry => entry.Code));
-        Assert.Equal(constants.Length, constants.Distinct().Count());
-        Assert.Equal(constants.Length, ExitCodes.All.Select(entry => entry.Name).Distinct().Count());
-    }
 }

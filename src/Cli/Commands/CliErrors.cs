@@ -51,13 +51,13 @@ internal static class CliErrors
     public static ScheduleTrace? LoadScheduleTrace(string path) => Load(path, ScheduleTrace.Load);
 
     /// <summary>
-    /// The message of an argument check without the parameter name and value .NET appends on further lines: the user
-    /// named the option, not the property behind it.
+    /// The message of an argument check without the parameter name and value .NET appends to an
+    /// <see cref="ArgumentException"/> on further lines: the user named the option, not the property behind it.
     /// </summary>
-    public static string Problem(ArgumentException exception)
+    public static string Problem(Exception exception)
     {
         var message = exception.Message;
-        var suffix = exception.ParamName is null ? -1 : message.IndexOf($" (Parameter '{exception.ParamName}')", StringComparison.Ordinal);
+        var suffix = exception is ArgumentException { ParamName: { } name } ? message.IndexOf($" (Parameter '{name}')", StringComparison.Ordinal) : -1;
         return suffix < 0 ? message : message[..suffix];
     }
 

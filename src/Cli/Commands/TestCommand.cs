@@ -176,7 +176,7 @@ public static class TestCommand
         }
 
         AnsiConsole.Write(table);
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static int Run(IReadOnlyList<SystematicScenario> scenarios, TestOptions baseOptions)

@@ -56,7 +56,7 @@ public sealed class CliHostileInputTests : IDisposable
     }
 
     [Fact]
-    public void TheTrackers126ByteRunLengthTraceIsRejectedWithoutExpanding()
+    public void AShortTraceAskingForTwoBillionDecisionsIsRejectedWithoutExpanding()
     {
         string text = "veralloc-trace 2\nstrategy pct\nseed 0\niteration 0\nscenario slots/alloc-free-2x3\nmax-steps 10000\nfair-after 1000\nschedule 0*2147483647\n";
         string trace = Write("huge.trace", text);

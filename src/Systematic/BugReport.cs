@@ -165,6 +165,9 @@ public sealed class BugReport
     /// </summary>
     public MinimizationResult? Minimization { get; internal set; }
 
+    /// <summary>Why the trace could not be saved under <see cref="TestOptions.TraceDirectory"/>, or null.</summary>
+    public string? TraceSaveError { get; internal set; }
+
     /// <summary>Formats the bug, the interleaving (its last <paramref name="maxSteps"/> steps) and the trace text.</summary>
     /// <param name="maxSteps">The most steps to print; older steps are elided.</param>
     /// <returns>A multi-line report.</returns>
@@ -188,6 +191,11 @@ public sealed class BugReport
         if (TracePath is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"  trace saved to {TracePath}\n");
+        }
+
+        if (TraceSaveError is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  trace not saved: {TraceSaveError}\n");
         }
 
         if (Minimization is { } minimization)

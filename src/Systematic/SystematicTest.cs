@@ -72,6 +72,7 @@ public static class SystematicTest
         var exhausted = false;
         var timedOut = false;
         BugReport? bug = null;
+        var unusedDecisions = 0;
         var hung = false;
         UncontrolledWork.BeginRun();
         var handoff = new HandoffController(pool, options.Handoff);
@@ -121,6 +122,10 @@ public static class SystematicTest
 
                 var found = execution.Bug;
                 var reported = execution;
+
+                // Counted whether or not a bug ended the run: a trace that reproduces its bug but holds more decisions
+                // than the run used is not the record of that run, and the caller must be able to say so.
+                unusedDecisions = strategy is ReplayStrategy { Unconsumed: var unconsumed } ? unconsumed : 0;
                 IReadOnlyList<TraceStep>? expectedSteps = found is { Kind: BugKind.Nondeterminism } && expected == previous.Points ? StepsOf(previous.Steps, previous.Points.ThreadNames) : null;
                 if (found is null && strategy is ReplayStrategy { Unconsumed: > 0 } replay)
                 {
@@ -211,7 +216,7 @@ public static class SystematicTest
             PrunedIterations = pruned,
             EquivalenceClasses = events is null ? null : classes.Count,
         };
-        return new TestResult(statistics, bug);
+        return new TestResult(statistics, bug, unusedDecisions);
     }
 
     /// <summary>Replays <paramref name="trace"/> once against <paramref name="scenario"/>.</summary>
@@ -317,8 +322,16 @@ public static class SystematicTest
         if (options.TraceDirectory is { } directory)
         {
             var path = Path.Combine(directory, TraceFileName(trace));
-            trace.Save(path);
-            report.TracePath = Path.GetFullPath(path);
+            try
+            {
+                trace.Save(path);
+                report.TracePath = Path.GetFullPath(path);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The bug found matters more than the file: report it with the reason the trace is missing.
+                report.TraceSaveError = $"cannot save the trace to '{path}': {exception.Message}";
+            }
         }
 
         return report;

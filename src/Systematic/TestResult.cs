@@ -70,10 +70,11 @@ public sealed record ExplorationStatistics
 /// <summary>The outcome of <see cref="SystematicTest.Run"/>: statistics and, if one was found, the bug.</summary>
 public sealed class TestResult
 {
-    internal TestResult(ExplorationStatistics statistics, BugReport? bug)
+    internal TestResult(ExplorationStatistics statistics, BugReport? bug, int unusedTraceDecisions = 0)
     {
         Statistics = statistics;
         Bug = bug;
+        UnusedTraceDecisions = unusedTraceDecisions;
     }
 
     /// <summary>The run's counters.</summary>
@@ -84,6 +85,15 @@ public sealed class TestResult
 
     /// <summary>True when the run found a bug.</summary>
     public bool BugFound => Bug is not null;
+
+    /// <summary>
+    /// For a replay (<see cref="SystematicTest.Replay"/>): the decisions of the trace its last run did not use; 0 for other
+    /// strategies. A faithful trace leaves none, since the run ends where the traced run ended. Without a bug, leftovers
+    /// are reported as <see cref="BugKind.ReplayDivergence"/>; with one, <see cref="Bug"/> is the bug the run found and
+    /// this count says the trace holds more than that run, which a caller checking a reproduction must treat as a
+    /// divergence too.
+    /// </summary>
+    public int UnusedTraceDecisions { get; }
 
     /// <summary>Throws when the run found a bug, with the report (interleaving, trace text, trace path) as message.</summary>
     /// <exception cref="BugFoundException">A bug was found.</exception>
@@ -102,6 +112,11 @@ public sealed class TestResult
         if (Bug is not null)
         {
             text.Append(Bug.Format());
+        }
+
+        if (UnusedTraceDecisions > 0 && Bug is not { Kind: BugKind.ReplayDivergence })
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Replay divergence: the trace holds {UnusedTraceDecisions} decisions the run did not use.\n");
         }
 
         return text.ToString();

@@ -38,6 +38,7 @@ internal static class Portfolio
     {
         var cores = Math.Max(2, Environment.ProcessorCount);
         var unexpected = 0;
+        var failedMember = ExitCodes.Success;
         var table = new Table().AddColumn("Scenario").AddColumn("Members").AddColumn(new TableColumn("Time (s)").RightAligned()).AddColumn("Outcome");
         foreach (var scenario in scenarios)
         {
@@ -46,7 +47,11 @@ internal static class Portfolio
             var members = options.MinimizeWitness ? Members(options, cores) : [.. Members(options, cores).Select(member => (member.Label, (string[])[.. member.Arguments, "--no-minimize"]))];
             var (finder, exitCode) = RunMembers(scenario.Name, members, cores, options.TraceDirectory);
             var found = finder is not null;
-            unexpected += found == scenario.ExpectsBug && exitCode is 0 or 1 ? 0 : 1;
+            unexpected += found == scenario.ExpectsBug ? 0 : 1;
+
+            // A member that neither passed nor found a bug failed for a reason of its own (bad input, internal error):
+            // the portfolio passes that code on rather than calling it a bug.
+            failedMember = exitCode is ExitCodes.Success or ExitCodes.BugFound ? failedMember : Math.Max(failedMember, exitCode);
             var outcome = (found, scenario.ExpectsBug) switch
             {
                 (true, true) => $"[green]found by {Markup.Escape(finder!)} (expected)[/]",
@@ -58,7 +63,7 @@ internal static class Portfolio
         }
 
         AnsiConsole.Write(table);
-        return unexpected == 0 ? 0 : 1;
+        return unexpected > 0 ? ExitCodes.BugFound : failedMember;
     }
 
     /// <summary>Runs the members, at most <paramref name="cores"/> at a time; returns the first that found a bug, if any.</summary>
@@ -90,12 +95,12 @@ internal static class Portfolio
 
                 // A member exits 0 when its verdict matched the scenario's expectation: for a mutant, the bug was found.
                 var expectsBug = ScenarioCatalog.Find(scenario)?.ExpectsBug ?? false;
-                if ((expectsBug && exit == 0) || (!expectsBug && exit == 1))
+                if ((expectsBug && exit == ExitCodes.Success) || (!expectsBug && exit == ExitCodes.BugFound))
                 {
                     return (finished.Label, exit);
                 }
 
-                worstExit = Math.Max(worstExit, exit == 1 ? 0 : exit);
+                worstExit = Math.Max(worstExit, exit == ExitCodes.BugFound ? ExitCodes.Success : exit);
             }
 
             return (null, worstExit);

@@ -8,7 +8,9 @@ namespace Veralloc.Cli.Commands;
 
 /// <summary>
 /// <c>veralloc replay TRACE</c>: replays a saved trace against its scenario and prints the interleaving step by step.
-/// Exits 0 when the replay ends with the bug the trace records, 1 otherwise (divergence, or a different outcome).
+/// Exits <see cref="ExitCodes.Success"/> when the replay ends with the outcome the trace records having used every
+/// decision, <see cref="ExitCodes.BugFound"/> otherwise (a different outcome, a divergence, or decisions left unused even
+/// though the bug reproduced), <see cref="ExitCodes.BadInput"/> for an unreadable or malformed trace or bad arguments.
 /// With <c>--minimize</c> it then minimises the witness (docs/design-notes/0091), writes it beside the trace as
 /// <c>NAME.min.trace</c> and prints it with the sizes before and after.
 /// </summary>
@@ -30,23 +32,18 @@ public static class ReplayCommand
         {
             TestCommand.WidenWhenRedirected();
             var file = parseResult.GetValue(traceArgument)!;
-            ScheduleTrace trace;
-            try
+            if (CliErrors.LoadScheduleTrace(file.FullName) is not { } trace)
             {
-                trace = ScheduleTrace.Load(file.FullName);
-            }
-            catch (Exception exception) when (exception is FormatException or IOException or UnauthorizedAccessException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]Cannot read trace {file.FullName}: {exception.Message}[/]");
-                return 2;
+                return ExitCodes.BadInput;
             }
 
             var name = parseResult.GetValue(scenarioOption) ?? trace.Scenario;
             var scenario = name is null ? null : ScenarioCatalog.Find(name);
             if (scenario is null)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name ?? "(none in the trace)"}'.[/] Pass --scenario; 'veralloc test --list' lists them.");
-                return 2;
+                var code = CliErrors.BadArguments($"Unknown scenario '{name ?? "(none in the trace)"}'.");
+                CliErrors.Hint("Pass --scenario; 'veralloc test --list' lists them.");
+                return code;
             }
 
             var options = new TestOptions
@@ -58,8 +55,7 @@ public static class ReplayCommand
             };
             if (options.MaxSteps < 1)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--max-steps must be at least 1, not {options.MaxSteps}.[/]");
-                return 2;
+                return CliErrors.BadArguments($"--max-steps must be at least 1, not {options.MaxSteps}.");
             }
 
             var result = SystematicTest.Replay(trace, scenario.Build, options);
@@ -73,22 +69,31 @@ public static class ReplayCommand
                     AnsiConsole.MarkupLine("[yellow]Not minimised: there is no bug to keep.[/]");
                 }
 
-                return trace.Bug is null ? 0 : 1;
+                return trace.Bug is null ? ExitCodes.Success : ExitCodes.BugFound;
             }
 
             WriteSteps(bug.Steps);
             var reproduced = trace.Bug == bug.Kind;
-            AnsiConsole.Markup(reproduced ? "[green]Reproduced[/]" : "[red]Different outcome[/]");
+            var unused = result.UnusedTraceDecisions;
+            AnsiConsole.Markup(!reproduced ? "[red]Different outcome[/]" : unused > 0 ? "[red]Reproduced, but the trace diverges[/]" : "[green]Reproduced[/]");
             AnsiConsole.WriteLine($": {bug.Kind}: {bug.Message}");
+            if (reproduced && unused > 0)
+            {
+                // The bug recurred, yet the file is not the record of this run: whatever follows the used decisions was
+                // never replayed, so a script confirming the trace must not accept it.
+                AnsiConsole.MarkupLineInterpolated($"[red]Replay divergence:[/] the trace holds {unused} decisions the run did not use.");
+            }
+
+            var replayed = reproduced && unused == 0 ? ExitCodes.Success : ExitCodes.BugFound;
             if (!minimize)
             {
-                return reproduced ? 0 : 1;
+                return replayed;
             }
 
             if (!reproduced || !WitnessMinimizer.CanMinimize(bug.Kind))
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]Not minimised: {(reproduced ? $"a {bug.Kind} witness says the engine lost control of the program, so other schedules of it mean nothing" : "the replay did not reproduce the trace's bug")}.[/]");
-                return reproduced ? 0 : 1;
+                return replayed;
             }
 
             return Minimize(trace, file, scenario, options);
@@ -106,7 +111,7 @@ public static class ReplayCommand
         catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]Cannot minimise: {exception.Message}[/]");
-            return 1;
+            return ExitCodes.BadInput;
         }
 
         var path = WitnessMinimizer.MinimizedTracePath(file.FullName);
@@ -117,7 +122,7 @@ public static class ReplayCommand
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]Cannot write the minimised trace {path}: {exception.Message}[/]");
-            return 2;
+            return ExitCodes.BadInput;
         }
 
         AnsiConsole.WriteLine();
@@ -137,7 +142,7 @@ public static class ReplayCommand
 
         AnsiConsole.MarkupLineInterpolated($"[green]Minimised[/]: {result.Summary()}");
         AnsiConsole.WriteLine($"Minimised trace written to {path}");
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static void WriteSteps(IReadOnlyList<TraceStep> steps)

@@ -10,7 +10,8 @@ namespace Veralloc.Cli.Commands;
 /// <summary>
 /// <c>veralloc test</c>: runs the built-in systematic scenarios (or, with <c>--mutants</c>, the mutant gallery, where
 /// finding the bug is the expected outcome), prints the statistics, saves the trace of every bug found, and exits
-/// non-zero on an unexpected outcome (a bug in a correct scenario, or a mutant not found). Every bug found is minimised
+/// <see cref="ExitCodes.BugFound"/> on an unexpected outcome (a bug in a correct scenario, or a mutant not found) and
+/// <see cref="ExitCodes.BadInput"/> on bad arguments or a trace folder it cannot write. Every bug found is minimised
 /// unless <c>--no-minimize</c> is given: the report shows the minimised witness (fewest preemptions, then fewest steps)
 /// and its trace is saved as <c>NAME.min.trace</c> beside the trace as found.
 /// </summary>
@@ -119,8 +120,9 @@ public static class TestCommand
                 var scenario = ScenarioCatalog.Find(name);
                 if (scenario is null)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name}'.[/] Run 'veralloc test --list'.");
-                    return 2;
+                    var code = CliErrors.BadArguments($"Unknown scenario '{name}'.");
+                    CliErrors.Hint("'veralloc test --list' lists the scenarios.");
+                    return code;
                 }
 
                 selected.Add(scenario);
@@ -155,8 +157,13 @@ public static class TestCommand
             }
             catch (Exception exception) when (exception is ArgumentException or FormatException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{exception.Message}[/]");
-                return 2;
+                return CliErrors.BadArguments(CliErrors.Problem(exception));
+            }
+
+            // Checked before the run, not when the first bug's trace cannot be written minutes later.
+            if (options.TraceDirectory is { } traceDirectory && File.Exists(traceDirectory))
+            {
+                return CliErrors.BadArguments($"--trace-dir '{traceDirectory}' is a file; it must name a folder (created when a bug is found).");
             }
 
             if (parseResult.GetValue(portfolioOption))
@@ -178,7 +185,7 @@ public static class TestCommand
         }
 
         AnsiConsole.Write(table);
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static int Run(IReadOnlyList<SystematicScenario> scenarios, TestOptions baseOptions)
@@ -251,11 +258,18 @@ public static class TestCommand
 
         AnsiConsole.Write(table);
         WriteWitnesses(results.Where(entry => entry.Result.Bug?.Minimization is not null).Select(entry => (entry.Scenario.Name, entry.Result.Bug!.Minimization!)).ToList());
+        var unsaved = 0;
         foreach (var (scenario, result) in results)
         {
             if (result.Bug is not { } bug)
             {
                 continue;
+            }
+
+            if (bug.TraceSaveError is { } saveError)
+            {
+                unsaved++;
+                CliErrors.BadArguments($"{scenario.Name}: {saveError}");
             }
 
             if (scenario.ExpectsBug)
@@ -274,7 +288,7 @@ public static class TestCommand
             }
         }
 
-        return unexpected == 0 ? 0 : 1;
+        return unexpected > 0 ? ExitCodes.BugFound : unsaved > 0 ? ExitCodes.BadInput : ExitCodes.Success;
     }
 
     /// <summary>One row per minimised witness: its size as found and minimised, and what DFS proved.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Veralloc.Tests.Unit.Cli;
 
 /// <summary>
@@ -8,8 +6,6 @@ namespace Veralloc.Tests.Unit.Cli;
 /// </summary>
 public sealed class CliEndToEndTests : IDisposable
 {
-    private static readonly TimeSpan ProcessLimit = TimeSpan.FromMinutes(3);
-
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("veralloc-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_workDirectory, recursive: true);
@@ -91,8 +87,8 @@ public sealed class CliEndToEndTests : IDisposable
     [InlineData("test --strategy bogus", "bogus")]
     [InlineData("test -s nosuch", "Unknown scenario 'nosuch'")]
     [InlineData("test -n 0", "Iterations must be at least 1")]
-    [InlineData("replay no-such.trace", "Cannot read trace")]
-    [InlineData("bench --trace no-such.trace", "cannot load trace")]
+    [InlineData("replay no-such.trace", "cannot read trace")]
+    [InlineData("bench --trace no-such.trace", "cannot read trace")]
     public void BadArgumentsExitNonZeroAndSayWhy(string arguments, string reason)
     {
         CliRun run = Veralloc(arguments.Split(' '));
@@ -140,36 +136,5 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("the heap ends as one free block", run.Output, StringComparison.Ordinal);
     }
 
-    private CliRun Veralloc(params string[] arguments)
-    {
-        string program = Path.Combine(AppContext.BaseDirectory, "veralloc.dll");
-        Assert.True(File.Exists(program), $"the CLI must be built next to the tests: {program}");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = _workDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(program);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(ProcessLimit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"veralloc {string.Join(' ', arguments)} ran longer than {ProcessLimit}");
-        }
-
-        return new CliRun(string.Join(' ', arguments), process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private sealed record CliRun(string Arguments, int ExitCode, string Output)
-    {
-        public override string ToString() => $"veralloc {Arguments} → exit {ExitCode}\n{Output}";
-    }
+    private CliRun Veralloc(params string[] arguments) => CliProcess.Run(_workDirectory, arguments);
 }

@@ -92,11 +92,25 @@ public static class WitnessMinimizer
     {
         var result = new Search(scenario, RunSettings(options), new MinimizationOptions(), found).Run();
         var minimized = result.Minimized;
-        if (found.TracePath is { } path && !ReferenceEquals(minimized, found))
+        if (ReferenceEquals(minimized, found))
+        {
+            return minimized;
+        }
+
+        // The trace as found could not be saved: the minimised one goes nowhere either, and the report says why.
+        minimized.TraceSaveError = found.TraceSaveError;
+        if (found.TracePath is { } path)
         {
             var minimizedPath = MinimizedTracePath(path);
-            minimized.Trace.Save(minimizedPath);
-            minimized.TracePath = Path.GetFullPath(minimizedPath);
+            try
+            {
+                minimized.Trace.Save(minimizedPath);
+                minimized.TracePath = Path.GetFullPath(minimizedPath);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                minimized.TraceSaveError = $"cannot save the minimised trace to '{minimizedPath}': {exception.Message}";
+            }
         }
 
         return minimized;

@@ -271,7 +271,7 @@ public sealed class CliHostileInputTests : IDisposable
     private string MutantTrace()
     {
         string directory = Path.Combine(_workDirectory, "found");
-        CliRun run = Veralloc("test", "--mutants", "-s", "mutant/check-then-act", "-n", "2000", "--trace-dir", directory);
+        CliRun run = Veralloc("test", "--mutants", "-s", "mutant/check-then-act", "-n", "2000", "--no-minimize", "--trace-dir", directory);
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         return Assert.Single(Directory.GetFiles(directory, "*.trace"));
     }

@@ -40,6 +40,9 @@ public sealed class ControlledLock : IControlledObject
 
     internal long AccessKey { get; }
 
+    /// <summary>How many times a logical thread has acquired the lock in this iteration.</summary>
+    internal long Acquisitions { get; private set; }
+
     internal LogicalThread? Owner { get; set; }
 
     /// <summary>
@@ -106,6 +109,7 @@ public sealed class ControlledLock : IControlledObject
     internal void AcquireChosen(LogicalThread current)
     {
         Owner = current;
+        Acquisitions++;
         current.Clock.Join(_clock);
         Execution.Touch(current, AccessKey, AccessKind.Acquire);
         Execution.Log(current, StepKind.Acquire, Name);

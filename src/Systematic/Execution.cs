@@ -54,6 +54,7 @@ internal sealed class Execution
     private readonly List<int> _enabled = [];
     private readonly List<Check> _invariants = [];
     private readonly List<Check> _quiescenceChecks = [];
+    private readonly List<GuardedState> _guardedStates = [];
     private readonly List<LivenessMonitor> _monitors = [];
     private readonly List<int> _decisions;
     private readonly List<StepRecord> _steps;
@@ -354,7 +355,7 @@ internal sealed class Execution
         current.Pending = kind;
         current.PendingTarget = target;
         current.State = ThreadState.Waiting;
-        if (_checkEveryPoint && _invariants.Count > 0)
+        if (_checkEveryPoint && (_invariants.Count > 0 || _guardedStates.Count > 0))
         {
             CheckInvariants();
             if (_aborting)
@@ -552,9 +553,9 @@ internal sealed class Execution
 
         Log(thread, StepKind.End, null);
         Touch(thread, AccessKeys.Thread(thread.Id), AccessKind.Causal);
-        if (_checkEveryPoint && _invariants.Count > 0)
+        if (_checkEveryPoint && (_invariants.Count > 0 || _guardedStates.Count > 0))
         {
-            CheckInvariants();
+            CheckInvariants(thread);
         }
 
         var next = _aborting ? Failed : Decide(current: null);
@@ -853,11 +854,16 @@ internal sealed class Execution
         return true;
     }
 
-    private void CheckInvariants()
+    private void CheckInvariants(LogicalThread? stepOwner = null)
     {
         _checkThreadId = Environment.CurrentManagedThreadId;
         try
         {
+            if (!CheckGuardedStates(stepOwner ?? Scheduler.CurrentThread))
+            {
+                return;
+            }
+
             foreach (var check in _invariants)
             {
                 if (check.OnlyWhenFree is ControlledLock { IsHeld: true })
@@ -1015,7 +1021,75 @@ internal sealed class Execution
         checks.Add(new Check(name, check, holds, onlyWhenFree));
     }
 
+    public void AddGuardedState(string name, ControlledLock guard, Func<long> fingerprint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(guard);
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        RequireSetup($"Guarded state '{name}'");
+        if (guard.Execution != this)
+        {
+            throw new ArgumentException($"Lock '{guard.Name}' belongs to another iteration.", nameof(guard));
+        }
+
+        _guardedStates.Add(new GuardedState(name, guard, fingerprint));
+    }
+
+    /// <summary>
+    /// Compares each guarded state whose lock is free with its fingerprint at the previous point where the lock was free;
+    /// a change with no acquisition in between was made by <paramref name="stepOwner"/>'s step without the lock.
+    /// </summary>
+    private bool CheckGuardedStates(LogicalThread? stepOwner)
+    {
+        foreach (var state in _guardedStates)
+        {
+            if (state.Guard.IsHeld)
+            {
+                continue;
+            }
+
+            long fingerprint;
+            try
+            {
+                fingerprint = state.Fingerprint();
+            }
+            catch (Exception exception) when (exception is not ExecutionCanceledException)
+            {
+                ReportBug(BugKind.InvariantViolation, stepOwner, $"the fingerprint of guarded state '{state.Name}' failed{Where(stepOwner)}: {exception.Message}", exception);
+                return false;
+            }
+
+            if (state.HasBaseline && state.AcquisitionsAtBaseline == state.Guard.Acquisitions && fingerprint != state.Baseline)
+            {
+                var who = stepOwner is null ? "a step" : $"thread '{stepOwner.Name}'{(stepOwner.Operation is null ? string.Empty : $" [{stepOwner.Operation}]")}";
+                ReportBug(BugKind.DataRace, stepOwner, $"data race on state '{state.Name}' guarded by lock '{state.Guard.Name}': {who} changed it in a step in which it did not hold the lock (nobody acquired the lock since the state was last seen with the lock free); every change of guarded state must happen inside the lock", null);
+                return false;
+            }
+
+            state.Baseline = fingerprint;
+            state.HasBaseline = true;
+            state.AcquisitionsAtBaseline = state.Guard.Acquisitions;
+        }
+
+        return true;
+    }
+
     private sealed record Check(string Name, Action? Action, Func<bool>? Predicate, IControlledObject? OnlyWhenFree);
+
+    private sealed class GuardedState(string name, ControlledLock guard, Func<long> fingerprint)
+    {
+        public string Name { get; } = name;
+
+        public ControlledLock Guard { get; } = guard;
+
+        public Func<long> Fingerprint { get; } = fingerprint;
+
+        public bool HasBaseline { get; set; }
+
+        public long Baseline { get; set; }
+
+        public long AcquisitionsAtBaseline { get; set; }
+    }
 }
 
 /// <summary>The per-iteration buffers an execution fills; reused across iterations of a run.</summary>

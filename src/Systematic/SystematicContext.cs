@@ -121,6 +121,23 @@ public sealed class SystematicContext
     public void AddInvariant(string name, Func<bool> holds, ControlledLock? onlyWhenFree = null) =>
         _execution.AddInvariant(name, null, holds, onlyWhenFree);
 
+    /// <summary>
+    /// Declares that the state summarised by <paramref name="fingerprint"/> changes only while <paramref name="guard"/> is
+    /// held. At every scheduling point where the lock is free the engine takes the fingerprint; if it differs from the one
+    /// taken at the previous such point although nobody acquired the lock in between, the step that ran in between
+    /// changed guarded state without the lock, and the iteration fails with <see cref="BugKind.DataRace"/>. This checks,
+    /// on every schedule, the data-race freedom that partial-order reduction assumes (<see cref="StrategyKind.Dpor"/>);
+    /// like invariants it runs only when <see cref="TestOptions.CheckInvariantsAtEveryPoint"/> is on.
+    /// </summary>
+    /// <param name="name">The name of the state, used in reports.</param>
+    /// <param name="guard">The lock that guards it.</param>
+    /// <param name="fingerprint">
+    /// A summary of the state that changes whenever the state does (a hash of counters and lists); it runs like an
+    /// invariant check, while every logical thread is parked, and may take the free guard lock.
+    /// </param>
+    public void AddGuardedState(string name, ControlledLock guard, Func<long> fingerprint) =>
+        _execution.AddGuardedState(name, guard, fingerprint);
+
     /// <summary>Registers a check run once, after every logical thread has ended without a bug.</summary>
     /// <param name="name">The name used in reports.</param>
     /// <param name="check">Throws when the final state is wrong.</param>

@@ -30,6 +30,7 @@ public sealed class SlotHarness
         Pool = createPool(new ControlledAllocatorLock(Lock));
         _owners = new SlotOwnership(capacity, "thread");
         ctx.AddInvariant("pool.CheckInvariants", Pool.CheckInvariants, onlyWhenFree: Lock);
+        ctx.AddGuardedState("pool", Lock, () => Fingerprint(Pool));
         ctx.AtQuiescence("conservation: Used exactly when owned", CheckConservation);
     }
 
@@ -91,5 +92,35 @@ public sealed class SlotHarness
         {
             throw new InvalidOperationException(violation);
         }
+    }
+
+    /// <summary>
+    /// Everything the pool lets a caller observe, hashed: changes exactly when the pool's state does, so a change with
+    /// the lock free is a change made outside the lock.
+    /// </summary>
+    /// <param name="pool">The pool (its lock free).</param>
+    /// <returns>An FNV-1a hash of the counters, the warm list and every slot's state.</returns>
+    public static long Fingerprint(ISlotPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var hash = 14695981039346656037UL;
+        void Mix(long value) => hash = (hash ^ (ulong)value) * 1099511628211UL;
+        Mix(pool.EmptySlotCount);
+        Mix(pool.UnusedBytesResident);
+        foreach (var slot in pool.GetWarmList())
+        {
+            Mix(slot);
+        }
+
+        for (var slot = 0; slot < pool.Capacity; slot++)
+        {
+            var state = pool.GetSlotState(slot);
+            Mix((long)state.Kind);
+            Mix(state.BytesResident);
+            Mix(state.Affinity?.ModuleId ?? -1);
+            Mix(state.Affinity?.MemoryIndex ?? -1);
+        }
+
+        return (long)hash;
     }
 }

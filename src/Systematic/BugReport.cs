@@ -50,6 +50,13 @@ public enum BugKind
     /// schedule (a livelock), or a <see cref="LivenessMonitor"/> stayed hot too long or was hot when the iteration ended.
     /// </summary>
     LivenessViolation,
+
+    /// <summary>
+    /// A history recorded by a <see cref="SystematicContext.Linearizable"/> check is not linearizable: no order of its
+    /// calls that keeps their real-time order makes the sequential model return the recorded results. The message
+    /// says why and draws the history per thread.
+    /// </summary>
+    NotLinearizable,
 }
 
 /// <summary>What one scheduling step did.</summary>

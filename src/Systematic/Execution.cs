@@ -931,6 +931,11 @@ internal sealed class Execution
                 return false;
             }
         }
+        catch (Linearizability.NotLinearizableException notLinearizable)
+        {
+            ReportBug(BugKind.NotLinearizable, current, notLinearizable.Message, notLinearizable);
+            return false;
+        }
         catch (Exception exception) when (exception is not ExecutionCanceledException)
         {
             ReportBug(BugKind.InvariantViolation, current, $"{what} '{check.Name}' failed{Where(current)}: {exception.Message}", exception);

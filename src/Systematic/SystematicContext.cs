@@ -148,6 +148,30 @@ public sealed class SystematicContext
     /// <param name="holds">Returns false when the final state is wrong.</param>
     public void AtQuiescence(string name, Func<bool> holds) => _execution.AddQuiescenceCheck(name, null, holds);
 
+    /// <summary>
+    /// Checks that the calls this iteration makes through the returned check are linearizable against
+    /// <paramref name="model"/>: each logical thread performs its operations with
+    /// <see cref="Linearizability.LinearizabilityCheck{TState, TOperation, TResult}.Call(TOperation, Func{TResult})"/>, which records their invocations and
+    /// responses; once every thread has ended, the history is searched for an order of the calls that keeps their
+    /// real-time order and makes the model return every recorded result. When there is none the iteration fails with
+    /// <see cref="BugKind.NotLinearizable"/>, its message drawing the history per thread.
+    /// </summary>
+    /// <typeparam name="TState">The model's state.</typeparam>
+    /// <typeparam name="TOperation">An operation with its arguments.</typeparam>
+    /// <typeparam name="TResult">What an operation returns.</typeparam>
+    /// <param name="model">The sequential specification.</param>
+    /// <param name="name">The name used in reports.</param>
+    /// <returns>The check, through which the threads call the object under test.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    public Linearizability.LinearizabilityCheck<TState, TOperation, TResult> Linearizable<TState, TOperation, TResult>(
+        Linearizability.ISequentialModel<TState, TOperation, TResult> model, string name = "linearizable")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var check = new Linearizability.LinearizabilityCheck<TState, TOperation, TResult>(model, Named(name, "linearizability check"));
+        AtQuiescence(name, check.CheckAtQuiescence);
+        return check;
+    }
+
     private string Named(string name, string what)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -110,7 +110,7 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
         var verdict = LinearizabilityChecker.Check(_model, History);
         if (!verdict.IsLinearizable)
         {
-            throw new NotLinearizableException($"the history of '{Name}' is not linearizable: {verdict.Explanation}\n{HistoryDiagram.Draw(verdict.Operations)}");
+            throw new NotLinearizableException($"the history of '{Name}' is {verdict.Format()}");
         }
     }
 }

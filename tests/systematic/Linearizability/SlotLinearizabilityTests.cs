@@ -183,38 +183,15 @@ public sealed class SlotLinearizabilityTests(ITestOutputHelper output)
         (lockSeam, capacity, threshold) => wrap(SlotScenarios.Real(lockSeam, capacity, threshold));
 
     /// <summary>A pool whose alloc-affine-and-clear forgets to clear: the slot keeps its key.</summary>
-    private sealed class KeyKeepingPool(ISlotPool inner) : ForwardingPool(inner)
+    private sealed class KeyKeepingPool(ISlotPool inner) : ForwardingSlotPool(inner)
     {
         public override bool TryAllocateAffineAndClear(SlotAffinity affinity, out int slotId) =>
             Inner.GetWarmList().Length > 0 ? Inner.TryAllocate(affinity, out slotId) : Inner.TryAllocateAffineAndClear(affinity, out slotId);
     }
 
     /// <summary>A pool that reports one byte too many whenever some bytes are resident.</summary>
-    private sealed class OffByOneBytesPool(ISlotPool inner) : ForwardingPool(inner)
+    private sealed class OffByOneBytesPool(ISlotPool inner) : ForwardingSlotPool(inner)
     {
         public override long UnusedBytesResident => Inner.UnusedBytesResident is var bytes and > 0 ? bytes + 1 : 0;
-    }
-
-    private abstract class ForwardingPool(ISlotPool inner) : ISlotPool
-    {
-        protected ISlotPool Inner { get; } = inner;
-
-        public int Capacity => Inner.Capacity;
-
-        public int EmptySlotCount => Inner.EmptySlotCount;
-
-        public virtual long UnusedBytesResident => Inner.UnusedBytesResident;
-
-        public int[] GetWarmList() => Inner.GetWarmList();
-
-        public bool TryAllocate(SlotAffinity? affinity, out int slotId) => Inner.TryAllocate(affinity, out slotId);
-
-        public virtual bool TryAllocateAffineAndClear(SlotAffinity affinity, out int slotId) => Inner.TryAllocateAffineAndClear(affinity, out slotId);
-
-        public void Free(int slotId, long bytesResident) => Inner.Free(slotId, bytesResident);
-
-        public SlotState GetSlotState(int slotId) => Inner.GetSlotState(slotId);
-
-        public void CheckInvariants() => Inner.CheckInvariants();
     }
 }

@@ -163,11 +163,12 @@ public sealed class SystematicContext
     /// <param name="name">The name used in reports.</param>
     /// <returns>The check, through which the threads call the object under test.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Called after the setup (the check is registered at quiescence).</exception>
     public Linearizability.LinearizabilityCheck<TState, TOperation, TResult> Linearizable<TState, TOperation, TResult>(
         Linearizability.ISequentialModel<TState, TOperation, TResult> model, string name = "linearizable")
     {
         ArgumentNullException.ThrowIfNull(model);
-        var check = new Linearizability.LinearizabilityCheck<TState, TOperation, TResult>(model, Named(name, "linearizability check"));
+        var check = new Linearizability.LinearizabilityCheck<TState, TOperation, TResult>(_execution, model, Named(name, "linearizability check"));
         AtQuiescence(name, check.CheckAtQuiescence);
         return check;
     }

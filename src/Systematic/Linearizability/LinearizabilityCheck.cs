@@ -25,12 +25,14 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     /// <summary>The name under which calls made by <see cref="AfterThreads"/> actions are recorded.</summary>
     public const string AfterThreadsThread = "after";
 
+    private readonly Execution _execution;
     private readonly ISequentialModel<TState, TOperation, TResult> _model;
     private readonly List<Action> _afterThreads = [];
-    private string _outsideThreads = SetupThread;
+    private bool _afterThreadsRunning;
 
-    internal LinearizabilityCheck(ISequentialModel<TState, TOperation, TResult> model, string name)
+    internal LinearizabilityCheck(Execution execution, ISequentialModel<TState, TOperation, TResult> model, string name)
     {
+        _execution = execution;
         _model = model;
         Name = name;
     }
@@ -52,8 +54,8 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     /// <returns>What <paramref name="run"/> returned.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="run"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The caller already has a call in progress (calls of one thread never overlap).</exception>
-    public TResult Call(TOperation operation, Func<TResult> run) =>
-        History.Call(Scheduler.CurrentThreadName ?? _outsideThreads, operation, run);
+    /// <exception cref="UncontrolledConcurrencyException">The caller is neither a logical thread, nor the setup, nor an <see cref="AfterThreads"/> action.</exception>
+    public TResult Call(TOperation operation, Func<TResult> run) => History.Call(Caller(), operation, run);
 
     /// <summary>
     /// As <see cref="Call(TOperation, Func{TResult})"/>, except that an exception thrown by <paramref name="run"/> is a
@@ -101,10 +103,17 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     /// <summary>Runs the final calls and checks the history; throws <see cref="NotLinearizableException"/> when no order explains it.</summary>
     internal void CheckAtQuiescence()
     {
-        _outsideThreads = AfterThreadsThread;
-        foreach (var operations in _afterThreads)
+        _afterThreadsRunning = true;
+        try
         {
-            operations();
+            foreach (var operations in _afterThreads)
+            {
+                operations();
+            }
+        }
+        finally
+        {
+            _afterThreadsRunning = false;
         }
 
         var verdict = LinearizabilityChecker.Check(_model, History);
@@ -113,4 +122,11 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
             throw new NotLinearizableException($"the history of '{Name}' is {verdict.Format()}");
         }
     }
+
+    // Whose call it is: a logical thread by its name, else the phase; a thread the engine does not run has no place in the history.
+    private string Caller() =>
+        Scheduler.CurrentThreadName
+        ?? (_execution.InSetup ? SetupThread : null)
+        ?? (_afterThreadsRunning ? AfterThreadsThread : null)
+        ?? throw _execution.ReportUncontrolled(null, $"linearizability check '{Name}' was called from {UncontrolledWork.DescribeCurrentThread()}, which the engine does not control: calls must come from the setup, a logical thread or an AfterThreads action");
 }

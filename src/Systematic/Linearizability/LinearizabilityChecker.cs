@@ -227,10 +227,9 @@ public static class LinearizabilityChecker
 
         private LinearizabilityResult<TOperation, TResult> Verdict(bool linearizable, int[] order)
         {
-            var calls = _calls;
-            return linearizable
-                ? new LinearizabilityResult<TOperation, TResult>(calls, true, [.. order.Select(i => calls[i])], string.Empty, _ruledOut.Count)
-                : new LinearizabilityResult<TOperation, TResult>(calls, false, [.. _longestOrder.Select(i => calls[i])], ExplainFailure(), _ruledOut.Count);
+            var shown = linearizable ? order : _longestOrder;
+            return new LinearizabilityResult<TOperation, TResult>(
+                _calls, linearizable, [.. shown.Select(i => _calls[i])], linearizable ? string.Empty : ExplainFailure(), _ruledOut.Count);
         }
 
         private string ExplainFailure()

@@ -143,6 +143,18 @@ public sealed class EngineLinearizabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ACallFromOutsideTheIterationIsRefused()
+    {
+        LinearizabilityCheck<int, string, int>? kept = null;
+        SystematicTest.Run(Dfs(), ctx => kept = ctx.Linearizable(s_counter, "counter")).ThrowIfBugFound();
+
+        var refused = Assert.Throws<UncontrolledConcurrencyException>(() => kept!.Call("next", () => 1));
+
+        Assert.Contains("linearizability check 'counter' was called from", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(kept!.History.Operations);
+    }
+
+    [Fact]
     public void TheModelIsRequired()
     {
         Exception? refused = null;

@@ -101,13 +101,8 @@ public sealed class SlotLinearizabilityTests(ITestOutputHelper output)
     public void AffineClearVsFreeCatchesAClearThatKeepsTheKey()
     {
         // The outcome the scenario used to list by hand: a slot taken by alloc-affine-and-clear has no key afterwards.
-        var result = SystematicTest.Run(
-            new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = 2, Iterations = 1_000, TraceDirectory = null },
-            SlotScenarios.AffineClearVsFree(Wrapped(pool => new KeyKeepingPool(pool))));
+        var bug = NotLinearizableBug(SlotScenarios.AffineClearVsFree(Wrapped(pool => new KeyKeepingPool(pool))));
 
-        var bug = Assert.IsType<BugReport>(result.Bug);
-        output.WriteLine(bug.Message);
-        Assert.Equal(BugKind.NotLinearizable, bug.Kind);
         Assert.Contains("[after] GetSlotState(0) -> Used m7 0 B, where the model returns Used 0 B", bug.Message, StringComparison.Ordinal);
         Assert.Contains("\n  setup    |- alloc(m7) -> slot 0 -|", bug.Message, StringComparison.Ordinal);
         Assert.Contains("\n  clearer  ", bug.Message, StringComparison.Ordinal);
@@ -116,13 +111,8 @@ public sealed class SlotLinearizabilityTests(ITestOutputHelper output)
     [Fact]
     public void QueriesVsMutationCatchesAQueryThatMisreports()
     {
-        var result = SystematicTest.Run(
-            new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = 2, Iterations = 1_000, TraceDirectory = null },
-            SlotScenarios.QueriesVsMutation(Wrapped(pool => new OffByOneBytesPool(pool))));
+        var bug = NotLinearizableBug(SlotScenarios.QueriesVsMutation(Wrapped(pool => new OffByOneBytesPool(pool))));
 
-        var bug = Assert.IsType<BugReport>(result.Bug);
-        output.WriteLine(bug.Message);
-        Assert.Equal(BugKind.NotLinearizable, bug.Kind);
         Assert.Contains("[observer] UnusedBytesResident -> 9, where the model returns", bug.Message, StringComparison.Ordinal);
         Assert.Contains("\n  mutator   ", bug.Message, StringComparison.Ordinal);
         Assert.Contains("|- alloc(m1) -> slot 0 -|", bug.Message, StringComparison.Ordinal);
@@ -177,6 +167,16 @@ public sealed class SlotLinearizabilityTests(ITestOutputHelper output)
         Assert.Equal(SlotOperation.Free(1, 0).RunOn(pool), SlotOperation.Free(1, 0).ApplyTo(model));
         Assert.Equal(SlotResult.Threw(typeof(ArgumentOutOfRangeException)), SlotOperation.Free(5, 0).RunOn(pool));
         Assert.Throws<InvalidOperationException>(() => SlotOperation.Free(1, 0).Invoke(pool));
+    }
+
+    /// <summary>Explores <paramref name="scenario"/> with DFS; its first bug must be <see cref="BugKind.NotLinearizable"/>.</summary>
+    private BugReport NotLinearizableBug(Action<SystematicContext> scenario)
+    {
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = 2, Iterations = 1_000, TraceDirectory = null }, scenario);
+        var bug = Assert.IsType<BugReport>(result.Bug);
+        output.WriteLine(bug.Message);
+        Assert.Equal(BugKind.NotLinearizable, bug.Kind);
+        return bug;
     }
 
     private static SlotPoolFactory Wrapped(Func<ISlotPool, ISlotPool> wrap) =>

@@ -26,6 +26,7 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     public const string AfterThreadsThread = "after";
 
     private readonly Execution _execution;
+    private readonly long _accessKey;
     private readonly ISequentialModel<TState, TOperation, TResult> _model;
     private readonly List<Action> _afterThreads = [];
     private bool _afterThreadsRunning;
@@ -33,6 +34,7 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     internal LinearizabilityCheck(Execution execution, ISequentialModel<TState, TOperation, TResult> model, string name)
     {
         _execution = execution;
+        _accessKey = execution.NewAccessKey();
         _model = model;
         Name = name;
     }
@@ -55,7 +57,16 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
     /// <exception cref="ArgumentNullException"><paramref name="run"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The caller already has a call in progress (calls of one thread never overlap).</exception>
     /// <exception cref="UncontrolledConcurrencyException">The caller is neither a logical thread, nor the setup, nor an <see cref="AfterThreads"/> action.</exception>
-    public TResult Call(TOperation operation, Func<TResult> run) => History.Call(Caller(), operation, run);
+    public TResult Call(TOperation operation, Func<TResult> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var call = History.Invoke(Caller(), operation);
+        Recorded();
+        var result = run();
+        History.Respond(call, result);
+        Recorded();
+        return result;
+    }
 
     /// <summary>
     /// As <see cref="Call(TOperation, Func{TResult})"/>, except that an exception thrown by <paramref name="run"/> is a
@@ -120,6 +131,17 @@ public sealed class LinearizabilityCheck<TState, TOperation, TResult>
         if (!verdict.IsLinearizable)
         {
             throw new NotLinearizableException($"the history of '{Name}' is {verdict.Format()}");
+        }
+    }
+
+    // Under partial-order reduction, steps that touch nothing in common are run in one order only; but which call ended
+    // before which began decides the verdict. Each record is therefore a write of the history, so every record of
+    // one thread's step is ordered with every record of another's, and both orders are explored.
+    private void Recorded()
+    {
+        if (Scheduler.CurrentThread is { } thread)
+        {
+            _execution.Touch(thread, _accessKey, Dpor.AccessKind.Write);
         }
     }
 

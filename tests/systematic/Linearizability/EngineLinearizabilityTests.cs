@@ -143,6 +143,39 @@ public sealed class EngineLinearizabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DporKeepsTheRealTimeOrderOfCallsOnIndependentState()
+    {
+        // A register whose write goes to one copy and whose read comes from another (each behind its own lock): the
+        // two calls touch nothing in common, so every order of their steps is one equivalence class for DPOR. Only
+        // the order where the write ends before the read begins shows the stale read; the reader runs first by default.
+        var register = SequentialModel.Create(0, (int value, string op) => op == "write(1)" ? (1, 0) : (value, value));
+        void StaleCopy(SystematicContext ctx)
+        {
+            var check = ctx.Linearizable(register, "register");
+            var writeCopy = ctx.CreateLock("write copy");
+            var readCopy = ctx.CreateLock("read copy");
+            ctx.Spawn("reader", () => check.Call("read", () =>
+            {
+                readCopy.Enter();
+                readCopy.Exit();
+                return 0;
+            }));
+            ctx.Spawn("writer", () => check.Call("write(1)", () =>
+            {
+                writeCopy.Enter();
+                writeCopy.Exit();
+                return 0;
+            }));
+        }
+
+        var dpor = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dpor, Iterations = 10_000, TraceDirectory = null }, StaleCopy);
+
+        var bug = Assert.IsType<BugReport>(dpor.Bug);
+        Assert.Equal(BugKind.NotLinearizable, bug.Kind);
+        Assert.Contains("[reader] read -> 0, where the model returns 1", bug.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACallFromOutsideTheIterationIsRefused()
     {
         LinearizabilityCheck<int, string, int>? kept = null;

@@ -5,6 +5,7 @@ using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Textbook;
 
@@ -163,6 +164,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-CLASS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeClass)]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
         var memory = new SlabLinearMemory(1, 1);
@@ -176,6 +178,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeAcyclic)]
     public void AcyclicViolationIsReportedForACycle()
     {
         var memory = new SlabLinearMemory(1, 1);
@@ -191,6 +194,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeAcyclic)]
     public void AcyclicViolationIsReportedForAListShorterThanRecorded()
     {
         var memory = new SlabLinearMemory(1, 1);
@@ -206,6 +210,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeDisjoint)]
     public void DisjointViolationIsReportedWhenABlockIsFreedIntoTwoClasses()
     {
         var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
@@ -218,6 +223,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly the fallback's BUMP-BOUNDS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpBounds)]
     public void FallbackViolationsSurface()
     {
         var bump = new BumpAllocator(0, 1 << 16);
@@ -229,7 +235,7 @@ public sealed class FixedSizeBlockAllocatorTests
     }
 
     private static void AssertViolation(FixedSizeBlockAllocator allocator, string expectedId) =>
-        Assert.Equal(expectedId, Assert.Throws<InvariantViolationException>(allocator.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
 
     /// <summary>Records the calls that reach the fallback, then delegates.</summary>
     private sealed class RecordingAllocator(IOffsetAllocator inner) : IOffsetAllocator

@@ -28,55 +28,60 @@ public sealed class CodeToModelTests
     public void FreeListTracesOfTheCodeAreAcceptedByTheModel()
     {
         var totals = new FreeListModelProperties.Totals();
-        var traces = new List<(Scenario Scenario, IReadOnlyList<FreeListStep> Steps)>();
         foreach (Scenario scenario in FreeListScenarios)
         {
             // The same scenario through the C# reference-model property, so these sequences are property-test sequences.
             FreeListModelProperties.Run(scenario, totals);
-            traces.Add((scenario, Conformance.RecordFreeList(AllocatorBuild.Shipped, scenario)));
         }
 
-        ModelVerdict[] verdicts = traces.AsParallel().AsOrdered()
-            .Select((trace, i) => PromelaDriver.Check("freelist", FreeListDriver(trace.Scenario, trace.Steps, i), $"code-freelist-{i}", step => trace.Steps[step].Op.ToString()))
-            .ToArray();
-        AssertAgreed(verdicts, traces.Select(t => t.Scenario.ToString()));
+        var checks = Enumerable.Range(0, Count).AsParallel().AsOrdered().Select(i => CheckFreeList(AllocatorBuild.Shipped, i)).ToArray();
+        AssertAgreed(checks.Select(c => c.Verdict), FreeListScenarios.Select(s => s.ToString()));
 
-        FreeListStep[] steps = traces.SelectMany(t => t.Steps).ToArray();
+        FreeListStep[] steps = checks.SelectMany(c => c.Steps).ToArray();
         _output.WriteLine($"{steps.Length} C# steps accepted by the model; {totals}");
         Assert.True(steps.Count(s => s.Op is FreeListOp.Alloc { Offset: null }) >= 5, "too few failed allocations: the generator no longer fills the heap");
         Assert.True(steps.Count(s => s.Op is FreeListOp.Free) >= 50, "too few frees");
-        Assert.True(traces.Count(t => t.Steps[^1].State.Pages > 1) >= 5, "too few traces grow past one page");
+        Assert.True(checks.Count(c => c.Steps[^1].State.Pages > 1) >= 5, "too few traces grow past one page");
     }
 
     [SpinFact]
     public void SlotTracesOfTheCodeAreAcceptedByTheModel()
     {
-        var traces = new List<(SlotScenario Scenario, IReadOnlyList<PoolStep> Steps)>();
         foreach (SlotScenario scenario in SlotScenarios)
         {
             Assert.True(SlotModelProperties.Run(scenario));
-            traces.Add((scenario, Conformance.RecordSlots(AllocatorBuild.Shipped, scenario)));
         }
 
-        ModelVerdict[] verdicts = traces.AsParallel().AsOrdered()
-            .Select((trace, i) => PromelaDriver.Check("slots", SlotDriver(trace.Scenario, trace.Steps, i), $"code-slots-{i}", step => trace.Steps[step].Op.ToString()))
-            .ToArray();
-        AssertAgreed(verdicts, traces.Select(t => t.Scenario.ToString()));
+        var checks = Enumerable.Range(0, Count).AsParallel().AsOrdered().Select(i => CheckSlots(AllocatorBuild.Shipped, i)).ToArray();
+        AssertAgreed(checks.Select(c => c.Verdict), SlotScenarios.Select(s => s.ToString()));
 
-        PoolStep[] steps = traces.SelectMany(t => t.Steps).ToArray();
+        PoolStep[] steps = checks.SelectMany(c => c.Steps).ToArray();
         _output.WriteLine($"{steps.Length} C# steps accepted by the model");
         Assert.True(steps.Count(s => s.Op is PoolOp.Alloc { Slot: null }) >= 5, "too few allocations from a full pool");
-        Assert.True(steps.Count(s => s.Op is PoolOp.Alloc { Affine: false, Key: > 0, Slot: not null } a && s.State.Slots[a.Slot!.Value].Key == a.Key) >= 20, "too few keyed allocations");
+        Assert.True(steps.Count(s => s.Op is PoolOp.Alloc { Affine: false, Key: > 0, Slot: int slot } a && s.State.Slots[slot].Key == a.Key) >= 20, "too few keyed allocations");
         Assert.True(steps.Count(s => s.Op is PoolOp.Free { Rejected: "not-used" }) >= 3, "too few refused double frees");
     }
 
-    internal static string FreeListDriver(Scenario scenario, IReadOnlyList<FreeListStep> steps, int index) =>
-        PromelaDriver.FreeList($"C# free-list scenario {index} (seed {FreeListSeed})", scenario.MaxPages, steps);
+    /// <summary>Runs free-list scenario <paramref name="index"/> on <paramref name="build"/> and has SPIN check its trace.</summary>
+    internal static (ModelVerdict Verdict, IReadOnlyList<FreeListStep> Steps) CheckFreeList(AllocatorBuild build, int index)
+    {
+        Scenario scenario = FreeListScenarios[index];
+        IReadOnlyList<FreeListStep> steps = Conformance.RecordFreeList(build, scenario);
+        string driver = PromelaDriver.FreeList($"C# free-list scenario {index} (seed {FreeListSeed}) on {build.Description}", scenario.MaxPages, steps);
+        return (PromelaDriver.Check("freelist", driver, $"freelist-{index}", step => steps[step].Op.ToString()), steps);
+    }
 
-    internal static string SlotDriver(SlotScenario scenario, IReadOnlyList<PoolStep> steps, int index) =>
-        PromelaDriver.Slots($"C# slot scenario {index} (seed {SlotSeed})", scenario.Capacity, scenario.KeyCount, scenario.Threshold, workers: 1, steps);
+    /// <summary>Runs slot scenario <paramref name="index"/> on <paramref name="build"/> and has SPIN check its trace.</summary>
+    internal static (ModelVerdict Verdict, IReadOnlyList<PoolStep> Steps) CheckSlots(AllocatorBuild build, int index)
+    {
+        SlotScenario scenario = SlotScenarios[index];
+        IReadOnlyList<PoolStep> steps = Conformance.RecordSlots(build, scenario);
+        string driver = PromelaDriver.Slots($"C# slot scenario {index} (seed {SlotSeed}) on {build.Description}",
+            scenario.Capacity, scenario.KeyCount, scenario.Threshold, workers: 1, steps);
+        return (PromelaDriver.Check("slots", driver, $"slots-{index}", step => steps[step].Op.ToString()), steps);
+    }
 
-    private static void AssertAgreed(ModelVerdict[] verdicts, IEnumerable<string> scenarios)
+    private static void AssertAgreed(IEnumerable<ModelVerdict> verdicts, IEnumerable<string> scenarios)
     {
         string[] refused = verdicts.Zip(scenarios, (verdict, scenario) => (verdict, scenario))
             .Where(v => !v.verdict.Agreed)

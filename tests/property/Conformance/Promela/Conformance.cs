@@ -17,84 +17,60 @@ internal static class Conformance
     /// <summary>Replays a model sequence on the C# free list; null when every result and state agrees, else the report.</summary>
     public static ReplayDifference? ReplayFreeList(AllocatorBuild build, CorpusFile file, CorpusSequence sequence)
     {
-        IReadOnlyList<FreeListStep> steps = sequence.FreeListSteps();
         var code = new FreeListUnderTest(build, file.Defines["MAXPAGES"]);
-        for (int i = 0; i < steps.Count; i++)
+        return Replay(build, "freelist", file, sequence, sequence.FreeListSteps(), (step, index) =>
         {
-            FreeListStep step = steps[i];
-            (string Kind, string Detail)? difference = Step(() =>
+            switch (step.Op)
             {
-                switch (step.Op)
-                {
-                    case FreeListOp.Alloc(int request, int align, var offset):
-                        // The slack varies the byte size inside the model word, so the code's own rounding is exercised.
-                        int? got = code.Allocate(request, align, slack: i % 16);
-                        if (got != offset)
-                        {
-                            return ("result", $"the allocator returned {Show(got)}, the model {Show(offset)}");
-                        }
+                case FreeListOp.Alloc(int request, int align, var offset):
+                    // The slack varies the byte size inside the model word, so the code's own rounding is exercised.
+                    int? got = code.Allocate(request, align, slack: index % 16);
+                    if (got != offset)
+                    {
+                        return ("result", $"the allocator returned {Show(got)}, the model {Show(offset)}");
+                    }
 
-                        break;
-                    case FreeListOp.Free(int offset, int size):
-                        code.Free(offset, size);
-                        break;
-                }
-
-                code.CheckInvariants();
-                FreeListState actual = code.Abstract();
-                return actual.Equals(step.State) ? null : ("state", $"allocator {actual}\n    model     {step.State}");
-            });
-            if (difference is not null)
-            {
-                return new ReplayDifference(build, $"spec/promela/freelist.pml ({string.Join(' ', file.SpinDefines)})", sequence, i,
-                    difference.Value.Kind, difference.Value.Detail, steps.Take(i + 1).Select(s => s.Op.ToString()).ToArray());
+                    break;
+                case FreeListOp.Free(int offset, int size):
+                    code.Free(offset, size);
+                    break;
             }
-        }
 
-        return null;
+            code.CheckInvariants();
+            FreeListState actual = code.Abstract();
+            return actual.Equals(step.State) ? null : ("state", $"allocator {actual}\n    model     {step.State}");
+        });
     }
 
     /// <summary>Replays a model sequence on the C# slot allocator; null when every result and state agrees, else the report.</summary>
     public static ReplayDifference? ReplaySlots(AllocatorBuild build, CorpusFile file, CorpusSequence sequence)
     {
-        IReadOnlyList<PoolStep> steps = sequence.PoolSteps();
         var code = new SlotPoolUnderTest(build, file.Defines["CAP"], file.Defines["THRESH"]);
-        for (int i = 0; i < steps.Count; i++)
+        return Replay(build, "slots", file, sequence, sequence.PoolSteps(), (step, _) =>
         {
-            PoolStep step = steps[i];
-            (string Kind, string Detail)? difference = Step(() =>
+            switch (step.Op)
             {
-                switch (step.Op)
-                {
-                    case PoolOp.Alloc(_, bool affine, int key, var slot):
-                        int? got = code.Allocate(key, affine);
-                        if (got != slot)
-                        {
-                            return ("result", $"the allocator handed out {Show(got)}, the model {Show(slot)}");
-                        }
+                case PoolOp.Alloc(_, bool affine, int key, var slot):
+                    int? got = code.Allocate(key, affine);
+                    if (got != slot)
+                    {
+                        return ("result", $"the allocator handed out {Show(got)}, the model {Show(slot)}");
+                    }
 
-                        break;
-                    case PoolOp.Free(_, int slot, long units, _):
-                        if (code.Free(slot, units * SlotPoolUnderTest.BytesPerUnit) is string rejected)
-                        {
-                            return ("result", $"the allocator refused the free ({rejected}), the model freed the slot");
-                        }
+                    break;
+                case PoolOp.Free(_, int slot, long units, _):
+                    if (code.Free(slot, units * SlotPoolUnderTest.BytesPerUnit) is string rejected)
+                    {
+                        return ("result", $"the allocator refused the free ({rejected}), the model freed the slot");
+                    }
 
-                        break;
-                }
-
-                code.CheckInvariants();
-                PoolState actual = code.Abstract();
-                return actual.Equals(step.State) ? null : ("state", $"allocator {actual}\n    model     {step.State}");
-            });
-            if (difference is not null)
-            {
-                return new ReplayDifference(build, $"spec/promela/slots.pml ({string.Join(' ', file.SpinDefines)})", sequence, i,
-                    difference.Value.Kind, difference.Value.Detail, steps.Take(i + 1).Select(s => s.Op.ToString()).ToArray());
+                    break;
             }
-        }
 
-        return null;
+            code.CheckInvariants();
+            PoolState actual = code.Abstract();
+            return actual.Equals(step.State) ? null : ("state", $"allocator {actual}\n    model     {step.State}");
+        });
     }
 
     /// <summary>Runs a free-list property scenario on a build and records every step in the model's terms.</summary>
@@ -173,20 +149,38 @@ internal static class Conformance
         return steps;
     }
 
-    private static (string Kind, string Detail)? Step(Func<(string Kind, string Detail)?> step)
+    /// <summary>
+    /// Runs <paramref name="apply"/> (one step on the C#, then the comparison) over the steps; the first difference, an
+    /// invariant violation or a state outside the abstraction's domain ends the replay with its report.
+    /// </summary>
+    private static ReplayDifference? Replay<TStep>(AllocatorBuild build, string model, CorpusFile file, CorpusSequence sequence,
+        IReadOnlyList<TStep> steps, Func<TStep, int, (string Kind, string Detail)?> apply)
+        where TStep : notnull
     {
-        try
+        for (int i = 0; i < steps.Count; i++)
         {
-            return step();
+            (string Kind, string Detail)? difference;
+            try
+            {
+                difference = apply(steps[i], i);
+            }
+            catch (InvariantViolationException violation)
+            {
+                difference = ("invariant", violation.Message);
+            }
+            catch (ConformanceException outside)
+            {
+                difference = ("domain", outside.Message);
+            }
+
+            if (difference is { } found)
+            {
+                return new ReplayDifference(build, $"spec/promela/{model}.pml ({string.Join(' ', file.SpinDefines)})", sequence, i, found.Kind, found.Detail,
+                    sequence.Lines.Take(i + 1).Select(line => line.Split(" | ")[0]).ToArray());
+            }
         }
-        catch (InvariantViolationException violation)
-        {
-            return ("invariant", violation.Message);
-        }
-        catch (ConformanceException outside)
-        {
-            return ("domain", outside.Message);
-        }
+
+        return null;
     }
 
     private static string Show(int? value) => value is int v ? v.ToString(CultureInfo.InvariantCulture) : "none";

@@ -16,44 +16,10 @@ public sealed class ModelToCodeTests
     internal static IReadOnlyList<CorpusFile> Corpus { get; } = CorpusFile.All(RepositoryFiles.Corpus);
 
     [Fact]
-    public void EveryFreeListSequenceOfTheModelReplaysOnTheAllocator()
-    {
-        CorpusFile[] files = Corpus.Where(file => file.Model == "freelist").ToArray();
-        int sequences = 0, steps = 0;
-        foreach (CorpusFile file in files)
-        {
-            foreach (CorpusSequence sequence in file.Sequences)
-            {
-                ReplayDifference? difference = Conformance.ReplayFreeList(AllocatorBuild.Shipped, file, sequence);
-                Assert.True(difference is null, difference?.ToString());
-                sequences++;
-                steps += sequence.Lines.Length;
-            }
-        }
-
-        _output.WriteLine($"{sequences} model sequences, {steps} operations replayed");
-        AssertCoversEveryCase(files, cases: 12, sequences);
-    }
+    public void EveryFreeListSequenceOfTheModelReplaysOnTheAllocator() => ReplayEverySequence("freelist", Conformance.ReplayFreeList, cases: 12);
 
     [Fact]
-    public void EverySlotSequenceOfTheModelReplaysOnTheAllocator()
-    {
-        CorpusFile[] files = Corpus.Where(file => file.Model == "slots").ToArray();
-        int sequences = 0, steps = 0;
-        foreach (CorpusFile file in files)
-        {
-            foreach (CorpusSequence sequence in file.Sequences)
-            {
-                ReplayDifference? difference = Conformance.ReplaySlots(AllocatorBuild.Shipped, file, sequence);
-                Assert.True(difference is null, difference?.ToString());
-                sequences++;
-                steps += sequence.Lines.Length;
-            }
-        }
-
-        _output.WriteLine($"{sequences} model sequences, {steps} operations replayed");
-        AssertCoversEveryCase(files, cases: 10, sequences);
-    }
+    public void EverySlotSequenceOfTheModelReplaysOnTheAllocator() => ReplayEverySequence("slots", Conformance.ReplaySlots, cases: 10);
 
     /// <summary>
     /// Every committed sequence is still a behaviour of the current model: each runs as a driver (model → model) and
@@ -122,15 +88,30 @@ public sealed class ModelToCodeTests
         }
     }
 
-    /// <summary>A corpus that stopped reaching a case of the model (a probe number) would check less than it claims.</summary>
-    private static void AssertCoversEveryCase(CorpusFile[] files, int cases, int sequences)
+    /// <summary>
+    /// Replays every committed sequence of <paramref name="model"/> on the shipped allocator, and requires the corpus to take
+    /// every case of the model (a probe number): a corpus that stopped reaching one would check less than it claims.
+    /// </summary>
+    private void ReplayEverySequence(string model, Func<AllocatorBuild, CorpusFile, CorpusSequence, ReplayDifference?> replay, int cases)
     {
-        Assert.True(sequences >= 10, $"only {sequences} sequences in spec/conformance/corpus");
-        var seen = files.SelectMany(file => file.Sequences).SelectMany(sequence => sequence.Lines)
+        CorpusFile[] files = Corpus.Where(file => file.Model == model).ToArray();
+        CorpusSequence[] sequences = files.SelectMany(file => file.Sequences).ToArray();
+        foreach (CorpusFile file in files)
+        {
+            foreach (CorpusSequence sequence in file.Sequences)
+            {
+                ReplayDifference? difference = replay(AllocatorBuild.Shipped, file, sequence);
+                Assert.True(difference is null, difference?.ToString());
+            }
+        }
+
+        _output.WriteLine($"{sequences.Length} model sequences, {sequences.Sum(s => s.Lines.Length)} operations replayed");
+        Assert.True(sequences.Length >= 10, $"only {sequences.Length} {model} sequences in spec/conformance/corpus");
+        var seen = sequences.SelectMany(sequence => sequence.Lines)
             .SelectMany(line => line.Split(" | ")[1].Split(' ').Skip(1))
             .Select(FreeListState.Number)
             .ToHashSet();
         int[] missing = Enumerable.Range(1, cases).Where(c => !seen.Contains(c)).ToArray();
-        Assert.True(missing.Length == 0, $"the corpus never takes the model's case(s) {string.Join(", ", missing)}: export longer or more sequences");
+        Assert.True(missing.Length == 0, $"the corpus never takes the {model} model's case(s) {string.Join(", ", missing)}: export longer or more sequences");
     }
 }

@@ -14,61 +14,34 @@ public sealed class PlantedBugTests
     public PlantedBugTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public void ReplayingTheModelsSequencesCatchesThePlantedFreeListBug()
-    {
-        AllocatorBuild mutant = AllocatorBuild.WithBug(PlantedBug.FreeListSkipsAWholeBlockCarve);
-        ReplayDifference? caught = ModelToCodeTests.Corpus.Where(file => file.Model == "freelist")
-            .SelectMany(file => file.Sequences.Select(sequence => (file, sequence)))
-            .Select(run => Conformance.ReplayFreeList(mutant, run.file, run.sequence))
-            .FirstOrDefault(difference => difference is not null);
-
-        AssertCaughtByComparison(caught);
-    }
+    public void ReplayingTheModelsSequencesCatchesThePlantedFreeListBug() =>
+        AssertCaughtByReplay("freelist", Conformance.ReplayFreeList, AllocatorBuild.WithBug(PlantedBug.FreeListSkipsAWholeBlockCarve));
 
     [Fact]
-    public void ReplayingTheModelsSequencesCatchesThePlantedSlotBug()
-    {
-        AllocatorBuild mutant = AllocatorBuild.WithBug(PlantedBug.SlotsColdSlotAtTheThreshold);
-        ReplayDifference? caught = ModelToCodeTests.Corpus.Where(file => file.Model == "slots")
-            .SelectMany(file => file.Sequences.Select(sequence => (file, sequence)))
-            .Select(run => Conformance.ReplaySlots(mutant, run.file, run.sequence))
-            .FirstOrDefault(difference => difference is not null);
-
-        AssertCaughtByComparison(caught);
-    }
+    public void ReplayingTheModelsSequencesCatchesThePlantedSlotBug() =>
+        AssertCaughtByReplay("slots", Conformance.ReplaySlots, AllocatorBuild.WithBug(PlantedBug.SlotsColdSlotAtTheThreshold));
 
     [SpinFact]
     public void TheModelRejectsTheTracesOfThePlantedFreeListBug()
     {
         AllocatorBuild mutant = AllocatorBuild.WithBug(PlantedBug.FreeListSkipsAWholeBlockCarve);
-        ModelVerdict? caught = CodeToModelTests.FreeListScenarios
-            .Select((scenario, i) =>
-            {
-                IReadOnlyList<FreeListStep> steps = Conformance.RecordFreeList(mutant, scenario);
-                return PromelaDriver.Check("freelist", CodeToModelTests.FreeListDriver(scenario, steps, i), $"planted-freelist-{i}", step => steps[step].Op.ToString());
-            })
-            .FirstOrDefault(verdict => !verdict.Agreed);
-
-        AssertRejectedByTheModel(caught);
+        AssertRejectedByTheModel(Enumerable.Range(0, CodeToModelTests.Count).Select(i => CodeToModelTests.CheckFreeList(mutant, i).Verdict));
     }
 
     [SpinFact]
     public void TheModelRejectsTheTracesOfThePlantedSlotBug()
     {
         AllocatorBuild mutant = AllocatorBuild.WithBug(PlantedBug.SlotsColdSlotAtTheThreshold);
-        ModelVerdict? caught = CodeToModelTests.SlotScenarios
-            .Select((scenario, i) =>
-            {
-                IReadOnlyList<PoolStep> steps = Conformance.RecordSlots(mutant, scenario);
-                return PromelaDriver.Check("slots", CodeToModelTests.SlotDriver(scenario, steps, i), $"planted-slots-{i}", step => steps[step].Op.ToString());
-            })
-            .FirstOrDefault(verdict => !verdict.Agreed);
-
-        AssertRejectedByTheModel(caught);
+        AssertRejectedByTheModel(Enumerable.Range(0, CodeToModelTests.Count).Select(i => CodeToModelTests.CheckSlots(mutant, i).Verdict));
     }
 
-    private void AssertCaughtByComparison(ReplayDifference? caught)
+    private void AssertCaughtByReplay(string model, Func<AllocatorBuild, CorpusFile, CorpusSequence, ReplayDifference?> replay, AllocatorBuild mutant)
     {
+        ReplayDifference? caught = ModelToCodeTests.Corpus.Where(file => file.Model == model)
+            .SelectMany(file => file.Sequences.Select(sequence => (file, sequence)))
+            .Select(run => replay(mutant, run.file, run.sequence))
+            .FirstOrDefault(difference => difference is not null);
+
         Assert.NotNull(caught);
         _output.WriteLine(caught.ToString());
 
@@ -76,8 +49,10 @@ public sealed class PlantedBugTests
         Assert.Contains(caught.Kind, new[] { "result", "state" });
     }
 
-    private void AssertRejectedByTheModel(ModelVerdict? caught)
+    /// <summary>The mutant's scenarios are checked one by one until the model rejects one.</summary>
+    private void AssertRejectedByTheModel(IEnumerable<ModelVerdict> verdicts)
     {
+        ModelVerdict? caught = verdicts.FirstOrDefault(verdict => !verdict.Agreed);
         Assert.NotNull(caught);
         _output.WriteLine(caught.ToString());
 

@@ -100,13 +100,8 @@ internal static class PromelaDriver
                    :: j < expLiveLen[i] -> EXPECT("the size of a live block", live[expLive[base + 2 * j]], expLive[base + 2 * j + 1]); j++
                    :: else -> break
                    od;
-                   i++
-              :: else -> break
-              od;
-              printf("agreed\n")
-            }
             """);
-        return d.ToString();
+        return d.EndStepLoop();
     }
 
     public static string Slots(string title, int capacity, int keys, int threshold, int workers, IReadOnlyList<PoolStep> steps)
@@ -218,13 +213,8 @@ internal static class PromelaDriver
                         k++
                    :: else -> break
                    od;
-                   i++
-              :: else -> break
-              od;
-              printf("agreed\n")
-            }
             """);
-        return d.ToString();
+        return d.EndStepLoop();
     }
 
     /// <summary>Runs a driver with SPIN next to a copy of its model; the folder is kept (and named) when the model disagrees.</summary>
@@ -280,7 +270,19 @@ internal static class PromelaDriver
 
         public void Row(string assignments) => _text.Append("    ").Append(assignments.TrimEnd()).Append('\n');
 
-        public override string ToString() => _text.ToString();
+        /// <summary>Closes the loop over the steps that every driver's body is, and the driver; "agreed" says it ran to the end.</summary>
+        public string EndStepLoop()
+        {
+            _text.Append("""
+                       i++
+                  :: else -> break
+                  od;
+                  printf("agreed\n")
+                }
+
+                """);
+            return _text.ToString();
+        }
     }
 }
 

@@ -240,11 +240,7 @@ public sealed partial class SlotAllocator
         _lock.Enter();
         try
         {
-            slotId = TakeAffineTail(affinity);
-            if (slotId != None)
-            {
-                MarkUsed(slotId, affinity: null);
-            }
+            slotId = AllocateAffineAndClearLocked(affinity);
         }
         finally
         {
@@ -280,19 +276,7 @@ public sealed partial class SlotAllocator
             ThrowNegativeBytesResident(bytesResident);
         }
 
-        FreeRejection rejection;
-        SlotKind foundKind;
-        long totalBefore;
-        _lock.Enter();
-        try
-        {
-            rejection = FreeLocked(slotId, bytesResident, out foundKind, out totalBefore);
-        }
-        finally
-        {
-            _lock.Exit();
-        }
-
+        FreeRejection rejection = TryFreeValidated(slotId, bytesResident, out SlotKind foundKind, out long totalBefore);
         if (rejection != FreeRejection.None)
         {
             ThrowFreeRejected(rejection, slotId, bytesResident, foundKind, totalBefore);
@@ -467,6 +451,17 @@ public sealed partial class SlotAllocator
         }
 
         MarkUsed(slot, affinity);
+        return slot;
+    }
+
+    private int AllocateAffineAndClearLocked(SlotAffinity affinity)
+    {
+        int slot = TakeAffineTail(affinity);
+        if (slot != None)
+        {
+            MarkUsed(slot, affinity: null);
+        }
+
         return slot;
     }
 
@@ -647,7 +642,7 @@ public sealed partial class SlotAllocator
         return links;
     }
 
-    private enum FreeRejection
+    internal enum FreeRejection
     {
         None,
         NotUsed,
@@ -681,7 +676,8 @@ public sealed partial class SlotAllocator
             string.Create(CultureInfo.InvariantCulture, $"bytesResident {bytesResident} must be >= 0."));
 
     [DoesNotReturn]
-    private static void ThrowFreeRejected(FreeRejection rejection, int slotId, long bytesResident, SlotKind foundKind, long totalBefore)
+    internal static void ThrowFreeRejected(FreeRejection rejection, int slotId, long bytesResident, SlotKind foundKind, long totalBefore,
+        string totalName = nameof(UnusedBytesResident))
     {
         if (rejection == FreeRejection.NotUsed)
         {
@@ -692,6 +688,6 @@ public sealed partial class SlotAllocator
         Debug.Assert(rejection == FreeRejection.BytesOverflow, "unknown rejection");
         throw new ArgumentOutOfRangeException(nameof(bytesResident), bytesResident,
             string.Create(CultureInfo.InvariantCulture,
-                $"bytesResident {bytesResident} would overflow UnusedBytesResident {totalBefore}: their sum must be <= {long.MaxValue}."));
+                $"bytesResident {bytesResident} would overflow {totalName} {totalBefore}: their sum must be <= {long.MaxValue}."));
     }
 }

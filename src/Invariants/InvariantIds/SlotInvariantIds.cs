@@ -49,4 +49,12 @@ public static class SlotInvariantIds
     /// exercised by the real-thread stress test and the systematic engine.
     /// </summary>
     public const string Exclusive = "SLOT-EXCLUSIVE";
+
+    /// <summary>
+    /// Global conservation of the sharded pool: the shards partition the global ids <c>0..capacity-1</c> into
+    /// consecutive ranges, one per shard, starting at 0, each exactly as long as its shard's capacity. With
+    /// SLOT-CONSERVE in every shard this makes used + unusedWarm + cold, summed over the shards, equal the capacity,
+    /// and lets no global id name two slots.
+    /// </summary>
+    public const string ShardConserve = "SLOT-SHARD-CONSERVE";
 }

@@ -12,8 +12,8 @@ public sealed record SystematicScenario(string Name, string Description, Action<
 /// <summary>Every built-in scenario, by name.</summary>
 public static class ScenarioCatalog
 {
-    /// <summary>The scenarios on the real slot allocator: they must pass under every strategy.</summary>
-    public static IReadOnlyList<SystematicScenario> Correct { get; } = Slots.SlotScenarios.All;
+    /// <summary>The scenarios on the real slot allocator, then on the real sharded one: they must pass under every strategy.</summary>
+    public static IReadOnlyList<SystematicScenario> Correct { get; } = [.. Slots.SlotScenarios.All, .. Slots.ShardedSlotScenarios.All];
 
     /// <summary>The mutant gallery: each scenario must end with its expected bug.</summary>
     public static IReadOnlyList<SystematicScenario> Mutants { get; } = Veralloc.Scenarios.Mutants.MutantScenarios.All;

@@ -3,8 +3,10 @@ using Veralloc.Scenarios.Slots;
 namespace Veralloc.Scenarios.Mutants;
 
 /// <summary>
-/// The mutant gallery: each <see cref="SlotMutation"/> paired with a slot scenario shape whose interleavings expose it.
-/// Finding a bug is the expected outcome; the faithful copy (<see cref="SlotMutation.None"/>) passes the same shapes.
+/// The mutant gallery: each <see cref="SlotMutation"/> paired with a slot scenario shape whose interleavings expose it,
+/// then each <see cref="ShardMutation"/> paired with the sharded shape that exposes it.
+/// Finding a bug is the expected outcome; the faithful copy (<see cref="SlotMutation.None"/>) passes the same slot shapes,
+/// and the real <see cref="Veralloc.Allocators.Slots.ShardedSlotAllocator"/> the same sharded ones (in <see cref="ScenarioCatalog.Correct"/>).
 /// </summary>
 public static class MutantScenarios
 {
@@ -16,6 +18,10 @@ public static class MutantScenarios
         Mutant(SlotMutation.LostUpdateResidentBytes, "lost-resident-bytes", "two frees read the resident total, let go of the lock, then both write: one free's bytes are lost", Shape.AllocFree2),
         Mutant(SlotMutation.UnlinkInTwoSections, "unlink-two-sections", "an affine re-alloc unlinks the warm list and the affine list in separate critical sections", Shape.Keyed2),
         Mutant(SlotMutation.LockReleasedEarly, "lock-released-early", "the cold path releases the lock before advancing the cold cursor: another thread takes the same slot", Shape.AllocFree2),
+        new("mutant/exhaust-after-home-shard", "a sharded pool reports itself full as soon as the home shard is: the slot free in the other shard is never found",
+            ShardedSlotScenarios.Exhaustion(MutantShardedSlotPool.Factory(ShardMutation.ExhaustAfterHomeShard)), ExpectsBug: true),
+        new("mutant/probe-without-recheck", "a sharded pool reports itself full after one probe of each shard: a free into a shard already probed is missed",
+            ShardedSlotScenarios.FreeRacesProbe(MutantShardedSlotPool.Factory(ShardMutation.ProbeWithoutRecheck)), ExpectsBug: true),
     ];
 
     /// <summary>The same shapes on the faithful copy: must pass, which shows each mutant's failure is its bug's.</summary>

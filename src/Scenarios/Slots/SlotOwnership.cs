@@ -47,10 +47,23 @@ public sealed class SlotOwnership(int capacity, string party)
     public string? FindConservationViolation(ISlotPool pool)
     {
         ArgumentNullException.ThrowIfNull(pool);
+        return FindConservationViolation(slot => pool.GetSlotState(slot).Kind, () => pool.EmptySlotCount, pool.Capacity);
+    }
+
+    /// <summary>The same conservation against a sharded pool, over its global slot ids.</summary>
+    /// <returns>What is wrong, or null.</returns>
+    public string? FindConservationViolation(IShardedSlotPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return FindConservationViolation(slot => pool.GetSlotState(slot).Kind, () => pool.EmptySlotCount, pool.Capacity);
+    }
+
+    private string? FindConservationViolation(Func<int, SlotKind> kindOf, Func<int> emptySlotCount, int capacity)
+    {
         var owned = 0;
         for (var slot = 0; slot < _ownerOf.Length; slot++)
         {
-            var used = pool.GetSlotState(slot).Kind == SlotKind.Used;
+            var used = kindOf(slot) == SlotKind.Used;
             var isOwned = _ownerOf[slot] != Nobody;
             if (used != isOwned)
             {
@@ -60,9 +73,10 @@ public sealed class SlotOwnership(int capacity, string party)
             owned += isOwned ? 1 : 0;
         }
 
-        return pool.EmptySlotCount == pool.Capacity - owned
+        var empty = emptySlotCount();
+        return empty == capacity - owned
             ? null
-            : $"conservation: EmptySlotCount {pool.EmptySlotCount} != capacity {pool.Capacity} - owned {owned}";
+            : $"conservation: EmptySlotCount {empty} != capacity {capacity} - owned {owned}";
     }
 
     private string Describe(int slot) => _ownerOf[slot] == Nobody ? "nobody" : $"{party} {_ownerOf[slot]}";

@@ -37,7 +37,7 @@ public sealed class MutantGalleryTests(ITestOutputHelper output)
     {
         Assert.True(ScenarioCatalog.Mutants.Count >= 5);
         Assert.All(ScenarioCatalog.Mutants, mutant => Assert.True(mutant.ExpectsBug));
-        Assert.Equal(Enum.GetValues<SlotMutation>().Length - 1, ScenarioCatalog.Mutants.Count);
+        Assert.Equal(Enum.GetValues<SlotMutation>().Length - 1 + Enum.GetValues<ShardMutation>().Length, ScenarioCatalog.Mutants.Count);
     }
 
     [Theory]

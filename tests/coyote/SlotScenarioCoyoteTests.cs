@@ -40,6 +40,6 @@ public sealed class SlotScenarioCoyoteTests(ITestOutputHelper output)
         Assert.Equal(ScenarioCatalog.Mutants.Select(s => s.Name), CoyoteSlotScenarios.Mutants.Select(s => s.Name));
         Assert.Equal(MutantScenarios.FaithfulCopy.Select(s => s.Name), CoyoteSlotScenarios.FaithfulCopy.Select(s => s.Name));
         Assert.All(CoyoteSlotScenarios.Mutants, mutant => Assert.True(mutant.ExpectsBug));
-        Assert.Equal(Enum.GetValues<SlotMutation>().Length - 1, CoyoteSlotScenarios.Mutants.Count);
+        Assert.Equal(Enum.GetValues<SlotMutation>().Length - 1 + Enum.GetValues<ShardMutation>().Length, CoyoteSlotScenarios.Mutants.Count);
     }
 }

@@ -27,11 +27,17 @@ namespace Veralloc.CoyoteLane.Slots;
 public sealed class CheckedPoolLock(CoyoteIteration iteration, bool releaseIsSchedulingPoint) : IAllocatorLock
 {
     private readonly MonitorLock _inner = new();
-    private ISlotPool? _pool;
+    private Action? _check;
     private bool _checking;
 
     /// <summary>The pool whose invariants to check; set once, right after the pool is built on this lock.</summary>
-    public void Attach(ISlotPool pool) => _pool = pool ?? throw new ArgumentNullException(nameof(pool));
+    public void Attach(ISlotPool pool) => _check = (pool ?? throw new ArgumentNullException(nameof(pool))).CheckInvariants;
+
+    /// <summary>
+    /// The check to run instead of a whole pool's, for a lock that guards part of one: a shard of a sharded pool, whose
+    /// own check takes this lock alone. Set once, right after the pool is built.
+    /// </summary>
+    public void Attach(Action check) => _check = check ?? throw new ArgumentNullException(nameof(check));
 
     /// <inheritdoc />
     public void Enter()
@@ -65,7 +71,7 @@ public sealed class CheckedPoolLock(CoyoteIteration iteration, bool releaseIsSch
 
     private void Check(string where)
     {
-        if (_pool is null)
+        if (_check is null)
         {
             return;
         }
@@ -73,7 +79,7 @@ public sealed class CheckedPoolLock(CoyoteIteration iteration, bool releaseIsSch
         _checking = true;
         try
         {
-            _pool.CheckInvariants();
+            _check();
         }
         catch (InvariantViolationException violation)
         {

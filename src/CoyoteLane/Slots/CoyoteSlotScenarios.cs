@@ -12,8 +12,9 @@ namespace Veralloc.CoyoteLane.Slots;
 /// </summary>
 public static class CoyoteSlotScenarios
 {
-    /// <summary>The scenarios on the production <see cref="SlotAllocator"/>; each must pass.</summary>
-    public static IReadOnlyList<CoyoteScenario> Correct { get; } = Build(SlotScenarios.Real, releaseIsSchedulingPoint: true);
+    /// <summary>The scenarios on the production <see cref="SlotAllocator"/>, then on <see cref="ShardedSlotAllocator"/>; each must pass.</summary>
+    public static IReadOnlyList<CoyoteScenario> Correct { get; } =
+        [.. Build(SlotScenarios.Real, releaseIsSchedulingPoint: true), .. CoyoteShardedSlotScenarios.Build(RealShardedSlotPool.Factory, releaseIsSchedulingPoint: true)];
 
     /// <summary>Every gallery mutant on the shape that exposes it; each must be found.</summary>
     public static IReadOnlyList<CoyoteScenario> Mutants { get; } = MutantsOn(releaseIsSchedulingPoint: true);
@@ -169,6 +170,7 @@ public static class CoyoteSlotScenarios
         Mutant(SlotMutation.LostUpdateResidentBytes, "lost-resident-bytes", "two frees read the resident total, let go of the lock, then both write: one free's bytes are lost", keyed: false, releaseIsSchedulingPoint),
         Mutant(SlotMutation.UnlinkInTwoSections, "unlink-two-sections", "an affine re-alloc unlinks the warm list and the affine list in separate critical sections", keyed: true, releaseIsSchedulingPoint),
         Mutant(SlotMutation.LockReleasedEarly, "lock-released-early", "the cold path releases the lock before advancing the cold cursor: another worker takes the same slot", keyed: false, releaseIsSchedulingPoint),
+        .. CoyoteShardedSlotScenarios.Mutants(releaseIsSchedulingPoint),
     ];
 
     private static CoyoteScenario Mutant(SlotMutation mutation, string name, string description, bool keyed, bool release) =>

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Veralloc.Bench.Slots;
 
 /// <summary>The simplest thread-safe slot pool: a stack of free ids behind a C# <c>lock</c>. The baseline.</summary>
-internal sealed class LockStackSlotPool
+public sealed class LockStackSlotPool
 {
     private readonly Lock _gate = new();
     private readonly Stack<int> _free;
@@ -35,7 +35,7 @@ internal sealed class LockStackSlotPool
 }
 
 /// <summary>A lock-free-ish pool on <see cref="ConcurrentBag{T}"/> (thread-local lists, stealing when empty).</summary>
-internal sealed class ConcurrentBagSlotPool
+public sealed class ConcurrentBagSlotPool
 {
     private readonly ConcurrentBag<int> _free = [];
 

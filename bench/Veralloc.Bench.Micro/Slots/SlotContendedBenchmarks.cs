@@ -18,6 +18,7 @@ public class SlotContendedBenchmarks
     private LockStackSlotPool _stackPool = null!;
     private ConcurrentBagSlotPool _bagPool = null!;
     private SlotAllocator _slots = null!;
+    private ShardedSlotAllocator _sharded = null!;
 
     [ParamsSource(nameof(ThreadCounts))]
     public int Threads { get; set; }
@@ -32,6 +33,9 @@ public class SlotContendedBenchmarks
         _stackPool = new LockStackSlotPool(Capacity);
         _bagPool = new ConcurrentBagSlotPool(Capacity);
         _slots = new SlotAllocator(Capacity, Capacity / 2);
+
+        // A shard per thread: each thread's home shard (round robin) is its own.
+        _sharded = new ShardedSlotAllocator(Capacity, Threads, Capacity / 2);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = PairsPerThread, Description = "lock+Stack<int> pool")]
@@ -62,6 +66,17 @@ public class SlotContendedBenchmarks
         {
             _slots.TryAllocate(key, out int slot);
             _slots.Free(slot, 4096);
+        }
+    });
+
+    [Benchmark(OperationsPerInvoke = PairsPerThread, Description = "ShardedSlotAllocator, a shard per thread, key per thread")]
+    public void Sharded() => RunOnThreads(() =>
+    {
+        var key = new SlotAffinity(Environment.CurrentManagedThreadId, 0);
+        for (int i = 0; i < PairsPerThread; i++)
+        {
+            _sharded.TryAllocate(key, out int slot);
+            _sharded.Free(slot, 4096);
         }
     });
 

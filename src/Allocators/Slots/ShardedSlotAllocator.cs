@@ -31,6 +31,11 @@ namespace Veralloc.Allocators.Slots;
 /// where which real thread runs a logical thread is not part of the schedule, passes the home shard explicitly.
 /// </para>
 /// <para>
+/// A caller whose threads share keys can instead start each keyed allocation at <see cref="GetKeyHomeShard"/>: every
+/// key's warm slots then stay in one shard and same-key reuse matches the unsharded pool's, at the price of threads
+/// meeting on a shard's lock when their keys share it. docs/benchmarks/contended.md measures both choices.
+/// </para>
+/// <para>
 /// Probing: a shard that has no slot at all lets the allocation move on to the next shard (home + 1, home + 2, …
 /// modulo the count), each under that shard's lock alone. If no shard yields a slot, the allocation takes every
 /// shard's lock in increasing shard order and tries each shard once more: a slot freed into a shard already probed
@@ -308,6 +313,21 @@ public sealed partial class ShardedSlotAllocator
         {
             gate.Exit();
         }
+    }
+
+    /// <summary>
+    /// A home shard chosen by key rather than by thread: the same shard for the same key in every pool of this shard
+    /// count, on every run. Allocating from it keeps each key's warm slots in one shard, so same-key reuse is the
+    /// unsharded pool's whichever thread frees and allocates; the price is that threads allocating for keys of one shard
+    /// meet on its lock (docs/benchmarks/contended.md measures both choices). Takes no lock.
+    /// </summary>
+    /// <param name="affinity">The key.</param>
+    /// <returns>A shard, <c>0..ShardCount-1</c>.</returns>
+    public int GetKeyHomeShard(SlotAffinity affinity)
+    {
+        // A fixed multiplicative mix rather than GetHashCode, which .NET seeds per process: a schedule must replay.
+        uint mixed = unchecked(((uint)affinity.ModuleId * 0x9E3779B1u) ^ ((uint)affinity.MemoryIndex * 0x85EBCA77u));
+        return (int)((mixed ^ (mixed >> 16)) % (uint)_shards.Length);
     }
 
     /// <summary><see cref="TryAllocate(int, SlotAffinity?, out int)"/> from <see cref="CurrentThreadHomeShard"/>.</summary>

@@ -10,7 +10,7 @@ namespace Veralloc.Cli.Commands;
 /// <summary>
 /// <c>veralloc bench --trace FILE</c>: replays one trace against registered allocators (or, for a slot trace,
 /// the slot allocator at thresholds 1000 and 0) and prints ns/op with ratios. Subcommands: <c>scaling</c>, <c>micro</c>,
-/// <c>handoff</c>.
+/// <c>handoff</c>, <c>contended</c>.
 /// </summary>
 public static class BenchCommand
 {
@@ -31,6 +31,7 @@ public static class BenchCommand
         command.Subcommands.Add(ScalingCommand.Create());
         command.Subcommands.Add(MicroCommand.Create());
         command.Subcommands.Add(HandoffBenchCommand.Create());
+        command.Subcommands.Add(ContendedCommand.Create());
         command.SetAction(parseResult =>
         {
             FileInfo? traceFile = parseResult.GetValue(traceOption);

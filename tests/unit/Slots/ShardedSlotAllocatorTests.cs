@@ -388,6 +388,25 @@ public sealed class ShardedSlotAllocatorTests
     }
 
     [Fact]
+    public void AKeysHomeShardIsFixedByTheKeyAndTheShardCount()
+    {
+        var pool = new ShardedSlotAllocator(capacity: 64, shardCount: 4, maxUnusedWarm: 0);
+        var twin = new ShardedSlotAllocator(capacity: 8, shardCount: 4, maxUnusedWarm: 8);
+        int[] homes = [.. Enumerable.Range(0, 40).Select(module => pool.GetKeyHomeShard(new SlotAffinity(module, 0)))];
+
+        Assert.All(homes, home => Assert.InRange(home, 0, 3));
+        Assert.Equal(homes, Enumerable.Range(0, 40).Select(module => twin.GetKeyHomeShard(new SlotAffinity(module, 0))));
+        Assert.All(Enumerable.Range(0, 4), shard => Assert.Contains(shard, homes));
+        Assert.Equal(0, new ShardedSlotAllocator(capacity: 2, shardCount: 1, maxUnusedWarm: 0).GetKeyHomeShard(new SlotAffinity(int.MinValue, -1)));
+
+        // Allocating from it keeps every slot of a key in that key's shard.
+        var key = new SlotAffinity(17, 3);
+        int home = pool.GetKeyHomeShard(key);
+        Assert.True(pool.TryAllocate(home, key, out int slot));
+        Assert.Equal(home, pool.GetShardOf(slot));
+    }
+
+    [Fact]
     public void AnAllocationFromAFreeHomeShardTakesOnlyThatShardsLock()
     {
         var locks = new List<CountingLock>();

@@ -71,7 +71,7 @@ public static class ContendedReport
         }
 
         md.AppendLine();
-        md.AppendLine("Ratios from the medians above:");
+        md.AppendLine("Ratios from the medians above. The control is `ConcurrentBag<int>`, whose threads each keep to a list of their own and share no lock: its ratio is the parallelism the machine gave this run, the most any pool here can show.");
         md.AppendLine();
         foreach (int threads in threadCounts.Where(count => count > 1))
         {
@@ -85,7 +85,7 @@ public static class ContendedReport
                 cells.Add(string.Create(inv, $"`{pool}` **{Show(scaling)}×**{target}"));
             }
 
-            md.AppendLine(inv, $"- {threads} threads ÷ 1 thread: `SlotAllocator` {Show(Scaling(medians, "SlotAllocator", threads))}× · {string.Join(" · ", cells)}");
+            md.AppendLine(inv, $"- {threads} threads ÷ 1 thread: `SlotAllocator` {Show(Scaling(medians, "SlotAllocator", threads))}× · {string.Join(" · ", cells)} · control: `ConcurrentBag<int>` {Show(Scaling(medians, "ConcurrentBag<int>", threads))}×");
         }
 
         foreach (int threads in threadCounts)

@@ -127,18 +127,22 @@ public sealed partial class ShardedSlotAllocator
                 Format($"maxUnusedWarm {maxUnusedWarm} must lie in 0..{capacity} (0..capacity)."));
         }
 
-        IAllocatorLock[] locks = CreateLocks(shardCount, lockFactory);
         _capacity = capacity;
         _maxUnusedWarm = maxUnusedWarm;
         _shards = new SlotAllocator[shardCount];
         _firstSlotIds = new int[shardCount + 1];
+        var lockOwners = new Dictionary<object, int>(shardCount, ReferenceEqualityComparer.Instance);
         for (int shard = 0; shard < shardCount; shard++)
         {
+            // Each lock is created right before its shard's arrays, not beside the other locks: two shards' lock words on
+            // one cache line would make threads in different shards contend after all (false sharing).
+            IAllocatorLock shardLock = CreateLock(shard, lockFactory, lockOwners);
+
             // Threshold share <= capacity share: maxUnusedWarm <= capacity gives maxUnusedWarm / n <= capacity / n,
             // and when those are equal, maxUnusedWarm % n <= capacity % n, so the extra warm slot goes only to shards
             // that also have the extra slot.
             int shardCapacity = Share(capacity, shardCount, shard);
-            _shards[shard] = new SlotAllocator(shardCapacity, Share(maxUnusedWarm, shardCount, shard), locks[shard]);
+            _shards[shard] = new SlotAllocator(shardCapacity, Share(maxUnusedWarm, shardCount, shard), shardLock);
             _firstSlotIds[shard + 1] = _firstSlotIds[shard] + shardCapacity;
         }
 
@@ -352,16 +356,22 @@ public sealed partial class ShardedSlotAllocator
     {
         RequireShard(homeShard, nameof(homeShard));
         int shard = homeShard;
-        for (int probe = 0; probe < _shards.Length; probe++)
+        try
         {
-            int local = AllocateFrom(shard, affinity);
-            if (local != None)
+            for (int probe = 0; probe < _shards.Length; probe++)
             {
-                slotId = _firstSlotIds[shard] + local;
-                return true;
-            }
+                if (_shards[shard].TryAllocate(affinity, out int local))
+                {
+                    slotId = _firstSlotIds[shard] + local;
+                    return true;
+                }
 
-            shard = Next(shard);
+                shard = Next(shard);
+            }
+        }
+        catch (InvariantViolationException violation)
+        {
+            throw InShard(shard, violation.Violation);
         }
 
         slotId = RetryUnderEveryLock(homeShard, affinity, affineOnly: false);
@@ -390,16 +400,22 @@ public sealed partial class ShardedSlotAllocator
     {
         RequireShard(homeShard, nameof(homeShard));
         int shard = homeShard;
-        for (int probe = 0; probe < _shards.Length; probe++)
+        try
         {
-            int local = AllocateAffineAndClearFrom(shard, affinity);
-            if (local != None)
+            for (int probe = 0; probe < _shards.Length; probe++)
             {
-                slotId = _firstSlotIds[shard] + local;
-                return true;
-            }
+                if (_shards[shard].TryAllocateAffineAndClear(affinity, out int local))
+                {
+                    slotId = _firstSlotIds[shard] + local;
+                    return true;
+                }
 
-            shard = Next(shard);
+                shard = Next(shard);
+            }
+        }
+        catch (InvariantViolationException violation)
+        {
+            throw InShard(shard, violation.Violation);
         }
 
         slotId = RetryUnderEveryLock(homeShard, affinity, affineOnly: true);
@@ -560,30 +576,23 @@ public sealed partial class ShardedSlotAllocator
         return warm;
     }
 
-    private static IAllocatorLock[] CreateLocks(int shardCount, Func<int, IAllocatorLock>? lockFactory)
+    private static IAllocatorLock CreateLock(int shard, Func<int, IAllocatorLock>? lockFactory, Dictionary<object, int> owners)
     {
-        var locks = new IAllocatorLock[shardCount];
-        var owner = new Dictionary<object, int>(shardCount, ReferenceEqualityComparer.Instance);
-        for (int shard = 0; shard < shardCount; shard++)
+        IAllocatorLock? created = lockFactory is null ? new ThreadingLock() : lockFactory(shard);
+        if (created is null)
         {
-            IAllocatorLock? created = lockFactory is null ? new ThreadingLock() : lockFactory(shard);
-            if (created is null)
-            {
-                throw new ArgumentException(Format($"lockFactory returned null for shard {shard}; every shard needs a lock of its own."), nameof(lockFactory));
-            }
-
-            // One lock under two shards would be entered twice by the paths that hold every shard's lock.
-            if (!owner.TryAdd(created, shard))
-            {
-                throw new ArgumentException(
-                    Format($"lockFactory returned the same lock for shards {owner[created]} and {shard}; every shard needs a lock of its own."),
-                    nameof(lockFactory));
-            }
-
-            locks[shard] = created;
+            throw new ArgumentException(Format($"lockFactory returned null for shard {shard}; every shard needs a lock of its own."), nameof(lockFactory));
         }
 
-        return locks;
+        // One lock under two shards would be entered twice by the paths that hold every shard's lock.
+        if (!owners.TryAdd(created, shard))
+        {
+            throw new ArgumentException(
+                Format($"lockFactory returned the same lock for shards {owners[created]} and {shard}; every shard needs a lock of its own."),
+                nameof(lockFactory));
+        }
+
+        return created;
     }
 
     private static int Share(int total, int shardCount, int shard) => (total / shardCount) + (shard < total % shardCount ? 1 : 0);
@@ -601,32 +610,8 @@ public sealed partial class ShardedSlotAllocator
     // The shards' ranges are consecutive and ascending, so the owner is the last shard starting at or below the id.
     private int ShardOf(int slotId)
     {
-        int found = Array.BinarySearch(_firstSlotIds, 0, _shards.Length, slotId);
+        int found = new ReadOnlySpan<int>(_firstSlotIds, 0, _shards.Length).BinarySearch(slotId);
         return found >= 0 ? found : ~found - 1;
-    }
-
-    private int AllocateFrom(int shard, SlotAffinity? affinity)
-    {
-        try
-        {
-            return _shards[shard].TryAllocate(affinity, out int local) ? local : None;
-        }
-        catch (InvariantViolationException violation)
-        {
-            throw InShard(shard, violation.Violation);
-        }
-    }
-
-    private int AllocateAffineAndClearFrom(int shard, SlotAffinity affinity)
-    {
-        try
-        {
-            return _shards[shard].TryAllocateAffineAndClear(affinity, out int local) ? local : None;
-        }
-        catch (InvariantViolationException violation)
-        {
-            throw InShard(shard, violation.Violation);
-        }
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ public static class ContendedReport
         }
 
         md.AppendLine();
-        md.AppendLine("Ratios from the medians above. The control is `ConcurrentBag<int>`, whose threads each keep to a list of their own and share no lock: its ratio is the parallelism the machine gave this run, the most any pool here can show.");
+        md.AppendLine("Ratios from the medians above. The control is `ConcurrentBag<int>`, whose threads each keep to a list of their own and share no lock: a pool that scales perfectly would match its ratio, so a control far below 2× on 2 cores means the machine did not give the run a second core.");
         md.AppendLine();
         foreach (int threads in threadCounts.Where(count => count > 1))
         {

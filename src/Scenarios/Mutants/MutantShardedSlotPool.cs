@@ -83,6 +83,12 @@ public sealed class MutantShardedSlotPool : IShardedSlotPool
     public SlotState GetSlotState(int slotId) => _shards[slotId / _shardCapacity].GetSlotState(slotId % _shardCapacity);
 
     /// <inheritdoc />
+    public int GetShardOf(int slotId) => slotId / _shardCapacity;
+
+    /// <inheritdoc />
+    public int[] GetWarmList(int shard) => [.. _shards[shard].GetWarmList().Select(local => (shard * _shardCapacity) + local)];
+
+    /// <inheritdoc />
     public void CheckInvariants()
     {
         for (var shard = 0; shard < _shards.Length; shard++)

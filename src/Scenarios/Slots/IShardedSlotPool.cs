@@ -31,6 +31,12 @@ public interface IShardedSlotPool
     /// <summary>The state of one slot.</summary>
     SlotState GetSlotState(int slotId);
 
+    /// <summary>The shard that owns <paramref name="slotId"/>; takes no lock.</summary>
+    int GetShardOf(int slotId);
+
+    /// <summary>The warm list of <paramref name="shard"/>, as global ids; takes that shard's lock only.</summary>
+    int[] GetWarmList(int shard);
+
     /// <summary>Throws when an invariant of any shard, or the partition of the ids, is broken.</summary>
     void CheckInvariants();
 
@@ -68,6 +74,12 @@ public sealed class RealShardedSlotPool(ShardedSlotAllocator allocator) : IShard
 
     /// <inheritdoc />
     public SlotState GetSlotState(int slotId) => allocator.GetSlotState(slotId);
+
+    /// <inheritdoc />
+    public int GetShardOf(int slotId) => allocator.GetShardOf(slotId);
+
+    /// <inheritdoc />
+    public int[] GetWarmList(int shard) => allocator.GetWarmList(shard);
 
     /// <inheritdoc />
     public void CheckInvariants() => allocator.CheckInvariants();

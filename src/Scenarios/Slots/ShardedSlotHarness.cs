@@ -10,7 +10,9 @@ namespace Veralloc.Scenarios.Slots;
 /// </summary>
 /// <remarks>
 /// Checks: each shard's SLOT-* invariants at every scheduling point where that shard's lock is free (other shards may
-/// be mid-operation); "no slot owned twice" at every hand-out and "only the owner frees" at every free; at quiescence,
+/// be mid-operation); each shard's state as guarded state of its lock (a change with the lock free is a data race,
+/// which partial-order reduction must not meet); "no slot owned twice" at every hand-out and "only the owner frees"
+/// at every free; at quiescence,
 /// every invariant with every lock held (SLOT-SHARD-CONSERVE included) and conservation: a slot is Used exactly when
 /// some thread owns it, and the empty-slot count is capacity minus the slots owned.
 /// </remarks>
@@ -40,6 +42,7 @@ public sealed class ShardedSlotHarness
         {
             var mine = shard;
             ctx.AddInvariant($"shard{mine}.CheckInvariants", () => Pool.CheckShardInvariants(mine), onlyWhenFree: locks[mine]);
+            ctx.AddGuardedState($"shard{mine}", locks[mine], () => Fingerprint(Pool, mine));
         }
 
         ctx.AtQuiescence("pool.CheckInvariants: every shard and SLOT-SHARD-CONSERVE", Pool.CheckInvariants);
@@ -91,6 +94,27 @@ public sealed class ShardedSlotHarness
         }
 
         return Own(thread, slot);
+    }
+
+    /// <summary>A hash of <paramref name="shard"/>'s state (its slots and its warm list) that changes whenever the state does; takes that shard's lock only.</summary>
+    public static long Fingerprint(IShardedSlotPool pool, int shard)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var hash = new SlotStateHash();
+        foreach (var slot in pool.GetWarmList(shard))
+        {
+            hash.Add(slot);
+        }
+
+        for (var slot = 0; slot < pool.Capacity; slot++)
+        {
+            if (pool.GetShardOf(slot) == shard)
+            {
+                hash.Add(pool.GetSlotState(slot));
+            }
+        }
+
+        return hash.Value;
     }
 
     private int Own(int thread, int slot)

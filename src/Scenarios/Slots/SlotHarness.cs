@@ -150,24 +150,19 @@ public sealed class SlotHarness
     public static long Fingerprint(ISlotPool pool)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        var hash = 14695981039346656037UL;
-        void Mix(long value) => hash = (hash ^ (ulong)value) * 1099511628211UL;
-        Mix(pool.EmptySlotCount);
-        Mix(pool.UnusedBytesResident);
+        var hash = new SlotStateHash();
+        hash.Add(pool.EmptySlotCount);
+        hash.Add(pool.UnusedBytesResident);
         foreach (var slot in pool.GetWarmList())
         {
-            Mix(slot);
+            hash.Add(slot);
         }
 
         for (var slot = 0; slot < pool.Capacity; slot++)
         {
-            var state = pool.GetSlotState(slot);
-            Mix((long)state.Kind);
-            Mix(state.BytesResident);
-            Mix(state.Affinity?.ModuleId ?? -1);
-            Mix(state.Affinity?.MemoryIndex ?? -1);
+            hash.Add(pool.GetSlotState(slot));
         }
 
-        return (long)hash;
+        return hash.Value;
     }
 }

@@ -166,107 +166,20 @@ public sealed partial class ShardedSlotAllocator
         ReferenceEquals(t_homeToken, _homeToken) ? t_homeShard : AssignCurrentThreadHomeShard();
 
     /// <summary>True when no slot in any shard is Used (one instant: every shard's lock is held at once).</summary>
-    public bool IsEmpty
-    {
-        get
-        {
-            int entered = 0;
-            try
-            {
-                EnterEvery(ref entered);
-                foreach (SlotAllocator shard in _shards)
-                {
-                    if (shard.UsedCountHeld != 0)
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            }
-            finally
-            {
-                ExitFirst(entered);
-            }
-        }
-    }
+    public bool IsEmpty => SumUnderEveryLock(static shard => shard.UsedCountHeld) == 0;
 
     /// <summary>The slots not Used, over all shards (one instant: every shard's lock is held at once).</summary>
-    public int EmptySlotCount
-    {
-        get
-        {
-            int entered = 0;
-            try
-            {
-                EnterEvery(ref entered);
-                int empty = 0;
-                foreach (SlotAllocator shard in _shards)
-                {
-                    empty += shard.EmptySlotCountHeld;
-                }
-
-                return empty;
-            }
-            finally
-            {
-                ExitFirst(entered);
-            }
-        }
-    }
+    public int EmptySlotCount => (int)SumUnderEveryLock(static shard => shard.EmptySlotCountHeld);
 
     /// <summary>The UnusedWarm slots, over all shards (one instant: every shard's lock is held at once).</summary>
-    public int UnusedWarmCount
-    {
-        get
-        {
-            int entered = 0;
-            try
-            {
-                EnterEvery(ref entered);
-                int warm = 0;
-                foreach (SlotAllocator shard in _shards)
-                {
-                    warm += shard.UnusedWarmCountHeld;
-                }
-
-                return warm;
-            }
-            finally
-            {
-                ExitFirst(entered);
-            }
-        }
-    }
+    public int UnusedWarmCount => (int)SumUnderEveryLock(static shard => shard.UnusedWarmCountHeld);
 
     /// <summary>
     /// The resident bytes of the UnusedWarm slots, over all shards (one instant: every shard's lock is held at once).
     /// Each shard's own total is at most <see cref="long.MaxValue"/> (its frees reject more); the sum of several
     /// could exceed it and then reads as <see cref="long.MaxValue"/>.
     /// </summary>
-    public long UnusedBytesResident
-    {
-        get
-        {
-            int entered = 0;
-            try
-            {
-                EnterEvery(ref entered);
-                long bytes = 0;
-                foreach (SlotAllocator shard in _shards)
-                {
-                    long shardBytes = shard.UnusedBytesResidentHeld;
-                    bytes = shardBytes > long.MaxValue - bytes ? long.MaxValue : bytes + shardBytes;
-                }
-
-                return bytes;
-            }
-            finally
-            {
-                ExitFirst(entered);
-            }
-        }
-    }
+    public long UnusedBytesResident => SumUnderEveryLock(static shard => shard.UnusedBytesResidentHeld);
 
     /// <summary>The number of slots in <paramref name="shard"/>. Immutable; reading it takes no lock.</summary>
     /// <param name="shard">A shard, <c>0..ShardCount-1</c>.</param>
@@ -643,6 +556,32 @@ public sealed partial class ShardedSlotAllocator
         catch (InvariantViolationException violation)
         {
             throw InShard(shard, violation.Violation);
+        }
+        finally
+        {
+            ExitFirst(entered);
+        }
+    }
+
+    /// <summary>
+    /// The sum of <paramref name="part"/> over the shards with every shard's lock held, so the total describes one
+    /// instant; saturating at <see cref="long.MaxValue"/> (only resident bytes can get there; counts are at most the
+    /// capacity).
+    /// </summary>
+    private long SumUnderEveryLock(Func<SlotAllocator, long> part)
+    {
+        int entered = 0;
+        try
+        {
+            EnterEvery(ref entered);
+            long sum = 0;
+            foreach (SlotAllocator shard in _shards)
+            {
+                long value = part(shard);
+                sum = value > long.MaxValue - sum ? long.MaxValue : sum + value;
+            }
+
+            return sum;
         }
         finally
         {

@@ -10,6 +10,18 @@ namespace Veralloc.Scenarios.Mutants;
 /// </summary>
 public static class MutantScenarios
 {
+    /// <summary>
+    /// The mutants that compose real shards wrongly (0013). Their shards stay correct, so their shapes already check
+    /// nothing but the results of calls; they have no separate history scenario.
+    /// </summary>
+    public static IReadOnlyList<SystematicScenario> ShardCompositions { get; } =
+    [
+        new("mutant/exhaust-after-home-shard", "a sharded pool reports itself full as soon as the home shard is: the slot free in the other shard is never found",
+            ShardedSlotScenarios.Exhaustion(MutantShardedSlotPool.Factory(ShardMutation.ExhaustAfterHomeShard)), ExpectsBug: true),
+        new("mutant/probe-without-recheck", "a sharded pool reports itself full after one probe of each shard: a free into a shard already probed is missed",
+            ShardedSlotScenarios.FreeRacesProbe(MutantShardedSlotPool.Factory(ShardMutation.ProbeWithoutRecheck)), ExpectsBug: true),
+    ];
+
     /// <summary>Every mutant with the scenario that exposes it.</summary>
     public static IReadOnlyList<SystematicScenario> All { get; } =
     [
@@ -18,10 +30,7 @@ public static class MutantScenarios
         Mutant(SlotMutation.LostUpdateResidentBytes, "lost-resident-bytes", "two frees read the resident total, let go of the lock, then both write: one free's bytes are lost", Shape.AllocFree2),
         Mutant(SlotMutation.UnlinkInTwoSections, "unlink-two-sections", "an affine re-alloc unlinks the warm list and the affine list in separate critical sections", Shape.Keyed2),
         Mutant(SlotMutation.LockReleasedEarly, "lock-released-early", "the cold path releases the lock before advancing the cold cursor: another thread takes the same slot", Shape.AllocFree2),
-        new("mutant/exhaust-after-home-shard", "a sharded pool reports itself full as soon as the home shard is: the slot free in the other shard is never found",
-            ShardedSlotScenarios.Exhaustion(MutantShardedSlotPool.Factory(ShardMutation.ExhaustAfterHomeShard)), ExpectsBug: true),
-        new("mutant/probe-without-recheck", "a sharded pool reports itself full after one probe of each shard: a free into a shard already probed is missed",
-            ShardedSlotScenarios.FreeRacesProbe(MutantShardedSlotPool.Factory(ShardMutation.ProbeWithoutRecheck)), ExpectsBug: true),
+        .. ShardCompositions,
     ];
 
     /// <summary>The same shapes on the faithful copy: must pass, which shows each mutant's failure is its bug's.</summary>

@@ -42,7 +42,8 @@ public sealed class SlotLinearizabilityTests(ITestOutputHelper output)
     {
         var mutants = ScenarioCatalog.Histories.Where(scenario => scenario.ExpectsBug).Select(scenario => scenario.Name).ToList();
 
-        Assert.Equal(ScenarioCatalog.Mutants.Select(mutant => mutant.Name + "/history"), mutants);
+        // The shard compositions are left out: their shapes check only results already (MutantScenarios.ShardCompositions).
+        Assert.Equal(ScenarioCatalog.Mutants.Except(MutantScenarios.ShardCompositions).Select(mutant => mutant.Name + "/history"), mutants);
         Assert.Equal(Enum.GetValues<SlotMutation>().Length - 1, mutants.Count);
         Assert.All(ScenarioCatalog.Histories, scenario => Assert.Same(scenario, ScenarioCatalog.Find(scenario.Name)));
     }

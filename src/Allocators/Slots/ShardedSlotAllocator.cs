@@ -268,27 +268,7 @@ public sealed partial class ShardedSlotAllocator
     public bool TryAllocate(int homeShard, SlotAffinity? affinity, out int slotId)
     {
         RequireShard(homeShard, nameof(homeShard));
-        int shard = homeShard;
-        try
-        {
-            for (int probe = 0; probe < _shards.Length; probe++)
-            {
-                if (_shards[shard].TryAllocate(affinity, out int local))
-                {
-                    slotId = _firstSlotIds[shard] + local;
-                    return true;
-                }
-
-                shard = Next(shard);
-            }
-        }
-        catch (InvariantViolationException violation)
-        {
-            throw InShard(shard, violation.Violation);
-        }
-
-        slotId = RetryUnderEveryLock(homeShard, affinity, affineOnly: false);
-        return slotId != None;
+        return Probe(homeShard, affinity, affineOnly: false, out slotId);
     }
 
     /// <summary><see cref="TryAllocateAffineAndClear(int, SlotAffinity, out int)"/> from <see cref="CurrentThreadHomeShard"/>.</summary>
@@ -312,27 +292,7 @@ public sealed partial class ShardedSlotAllocator
     public bool TryAllocateAffineAndClear(int homeShard, SlotAffinity affinity, out int slotId)
     {
         RequireShard(homeShard, nameof(homeShard));
-        int shard = homeShard;
-        try
-        {
-            for (int probe = 0; probe < _shards.Length; probe++)
-            {
-                if (_shards[shard].TryAllocateAffineAndClear(affinity, out int local))
-                {
-                    slotId = _firstSlotIds[shard] + local;
-                    return true;
-                }
-
-                shard = Next(shard);
-            }
-        }
-        catch (InvariantViolationException violation)
-        {
-            throw InShard(shard, violation.Violation);
-        }
-
-        slotId = RetryUnderEveryLock(homeShard, affinity, affineOnly: true);
-        return slotId != None;
+        return Probe(homeShard, affinity, affineOnly: true, out slotId);
     }
 
     /// <summary>
@@ -525,6 +485,39 @@ public sealed partial class ShardedSlotAllocator
     {
         int found = new ReadOnlySpan<int>(_firstSlotIds, 0, _shards.Length).BinarySearch(slotId);
         return found >= 0 ? found : ~found - 1;
+    }
+
+    /// <summary>
+    /// Both allocations: each shard from <paramref name="homeShard"/> on under its own lock, the whole allocation
+    /// (<paramref name="affineOnly"/> false) or only its affine step; then, if none had a slot, the exhaustion step.
+    /// </summary>
+    private bool Probe(int homeShard, SlotAffinity? affinity, bool affineOnly, out int slotId)
+    {
+        int shard = homeShard;
+        try
+        {
+            for (int probe = 0; probe < _shards.Length; probe++)
+            {
+                SlotAllocator candidate = _shards[shard];
+                bool found = affineOnly
+                    ? candidate.TryAllocateAffineAndClear(affinity!.Value, out int local)
+                    : candidate.TryAllocate(affinity, out local);
+                if (found)
+                {
+                    slotId = _firstSlotIds[shard] + local;
+                    return true;
+                }
+
+                shard = Next(shard);
+            }
+        }
+        catch (InvariantViolationException violation)
+        {
+            throw InShard(shard, violation.Violation);
+        }
+
+        slotId = RetryUnderEveryLock(homeShard, affinity, affineOnly);
+        return slotId != None;
     }
 
     /// <summary>

@@ -27,8 +27,13 @@ namespace Veralloc.Allocators.FreeList;
 /// <para>
 /// Allocation and free cost O(free blocks) and allocate nothing on the managed heap (except the side
 /// table in checked mode). Not thread-safe. Metadata lives in client-reachable memory: a client that
-/// writes into free memory corrupts the list; <see cref="CheckInvariants"/> reports that, but
-/// <see cref="TryAllocate"/> and <see cref="Free"/> trust the list.
+/// writes into free memory corrupts the list. <see cref="TryAllocate"/> and <see cref="Free"/> validate
+/// every node they pass before trusting it (a few compares per node), so a corrupted word never makes them
+/// read or write outside the heap, loop, or hand out a range outside the heap: they report it as an
+/// <see cref="InvariantViolationException"/> with nothing changed. What unchecked mode cannot see is a word
+/// rewritten into another plausible list (say, a size grown into the live block above it); checked mode
+/// also proves every range it hands out holds no live byte. <see cref="CheckInvariants"/> sees everything
+/// (docs/design-notes/0007-validated-walks.md).
 /// </para>
 /// </remarks>
 public sealed partial class FreeListAllocator : IOffsetAllocator
@@ -47,6 +52,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     private readonly ILinearMemory _memory;
     private readonly Dictionary<long, LiveAllocation>? _live;
+    private readonly LiveGranules? _liveGranules;
     private readonly bool _exactFitAtHeapBase;
     private long _head = EndOfList;
     private long _freeBytes;
@@ -62,6 +68,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (options is { CheckedMode: true })
         {
             _live = new Dictionary<long, LiveAllocation>();
+            _liveGranules = new LiveGranules(memory.SizeBytes);
         }
 
         _exactFitAtHeapBase = options is { ExactFitAtHeapBase: true };
@@ -160,8 +167,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The size or alignment breaks the rules above; nothing changes.</exception>
     /// <exception cref="InvariantViolationException">
-    /// FL-SORTED: the walk met a link that does not go down, so client code overwrote a free node (the list may be
-    /// cyclic); nothing changes. Other corruption is found only by <see cref="CheckInvariants"/> (note 0004).
+    /// The walk met a node whose words break the list's shape (FL-SORTED, FL-NONADJ, FL-BOUNDS, FL-ALIGNED or
+    /// FL-MINSIZE, naming the node), or, in checked mode, one that would hand out live bytes (FL-LIVE): client
+    /// code overwrote a free node; nothing changes. Corruption that leaves a plausible list is found only by
+    /// <see cref="CheckInvariants"/> in unchecked mode (note 0007).
     /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
@@ -190,6 +199,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         {
             bool added = _live.TryAdd(offset, new LiveAllocation(size, alignment, fullBytes));
             Debug.Assert(added, "a carved range cannot already be live");
+            _liveGranules!.Mark(offset, fullBytes);
         }
 
         return true;
@@ -208,7 +218,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// free); in checked mode also: no live allocation starts at the offset, or its size or alignment
     /// differ. Nothing changes. docs/design-notes/0004-freelist-checked-mode.md lists what unchecked mode cannot detect.
     /// </exception>
-    /// <exception cref="InvariantViolationException">FL-SORTED: the walk met a link that does not go down (a corrupted, possibly cyclic list); nothing changes.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// The walk met a node whose words break the list's shape (as for <see cref="TryAllocate"/>), or, in checked
+    /// mode, a free node overlapping the live range being freed (FL-LIVE); nothing changes.
+    /// </exception>
     public void Free(long offset, long size, long alignment)
     {
         long fullBytes = RoundedSize(size);
@@ -251,6 +264,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (_live is not null)
         {
             _live.Remove(offset);
+            _liveGranules!.Unmark(offset, fullBytes);
         }
     }
 
@@ -266,14 +280,18 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block
-    /// that fits, from its top. False, with nothing changed, when no block fits.
+    /// that fits, from its top. False, with nothing changed, when no block fits. Every node the walk passes is
+    /// validated before it is trusted (<see cref="ReadCheckedNode"/>), so a walk that finds no fit has validated
+    /// the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
     private bool TryCarve(long fullBytes, long alignment, out long offset)
     {
         long linkOwner = EndOfList;
-        for (long block = _head; block != EndOfList; block = NextBelow(block))
+        long limit = HeapBytes;
+        for (long block = _head; block != EndOfList;)
         {
-            long blockEnd = block + ReadSize(block);
+            ReadCheckedNode(block, limit, out long next, out long size);
+            long blockEnd = block + size;
 
             // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
             // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
@@ -284,21 +302,24 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 long position = (blockEnd - fullBytes) & ~(alignment - 1);
                 if (position >= block)
                 {
-                    CarveAt(linkOwner, block, blockEnd, position, fullBytes);
+                    _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
+                    CarveAt(linkOwner, block, next, blockEnd, position, fullBytes);
                     offset = position;
                     return true;
                 }
             }
 
             linkOwner = block;
+            limit = block - NodeBytes;
+            block = next;
         }
 
         offset = 0;
         return false;
     }
 
-    /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>.</summary>
-    private void CarveAt(long linkOwner, long block, long blockEnd, long position, long fullBytes)
+    /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>, whose next word is <paramref name="next"/>.</summary>
+    private void CarveAt(long linkOwner, long block, long next, long blockEnd, long position, long fullBytes)
     {
         long tail = position + fullBytes;
         Debug.Assert(position >= block && tail <= blockEnd, "the carved range must lie in the block");
@@ -306,7 +327,6 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (position == block)
         {
             // The block leaves the list; a tail remainder takes its place.
-            long next = ReadNext(block);
             if (tail < blockEnd)
             {
                 WriteNode(tail, next, blockEnd - tail);
@@ -347,28 +367,42 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Links the free range <c>[start, start + length)</c> into the descending list, merging with the
-    /// neighbour above (starting at its end) and/or below (ending at its start). Throws, with nothing
-    /// changed, when the range overlaps a free block.
+    /// neighbour above (starting at its end) and/or below (ending at its start). Every node the walk passes,
+    /// the neighbour below included, is validated before anything is written; throws, with nothing changed,
+    /// when the range overlaps a free block.
     /// </summary>
     private void InsertFreeRange(long start, long length)
     {
         long end = start + length;
         long aboveLinkOwner = EndOfList;
         long above = EndOfList;
+        long aboveNext = EndOfList;
+        long aboveSize = 0;
         long below = _head;
-        while (below != EndOfList && below >= start)
+        long belowSize = 0;
+        long limit = HeapBytes;
+        while (below != EndOfList)
         {
+            ReadCheckedNode(below, limit, out long next, out long size);
+            if (below < start)
+            {
+                belowSize = size;
+                break;
+            }
+
             aboveLinkOwner = above;
             above = below;
-            below = NextBelow(below);
+            aboveNext = next;
+            aboveSize = size;
+            limit = below - NodeBytes;
+            below = next;
         }
 
         if (above != EndOfList && above < end)
         {
-            ThrowOverlapsFreeBlock(start, length, above, ReadSize(above));
+            ThrowOverlapsFreeBlock(start, length, above, aboveSize);
         }
 
-        long belowSize = below == EndOfList ? 0 : ReadSize(below);
         if (below != EndOfList && below + belowSize > start)
         {
             ThrowOverlapsFreeBlock(start, length, below, belowSize);
@@ -378,12 +412,12 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         bool mergeBelow = below != EndOfList && below + belowSize == start;
         if (mergeAbove && mergeBelow)
         {
-            WriteSize(below, belowSize + length + ReadSize(above));
+            WriteSize(below, belowSize + length + aboveSize);
             SetNext(aboveLinkOwner, below);
         }
         else if (mergeAbove)
         {
-            WriteNode(start, ReadNext(above), length + ReadSize(above));
+            WriteNode(start, aboveNext, length + aboveSize);
             SetNext(aboveLinkOwner, start);
         }
         else if (mergeBelow)
@@ -432,25 +466,57 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     private long ReadNext(long node) => _memory.ReadWord(node + NextWordOffset);
 
     /// <summary>
-    /// The next node of a walk on the hot path. A healthy list strictly descends, so a link that does not go down
-    /// means client code overwrote a node; checking it costs one compare and turns what would be an endless walk
-    /// round a cycle into an FL-SORTED report, before anything is changed.
+    /// Reads the two words of a node on a hot-path walk and validates them before the walk trusts them: the
+    /// size is a multiple of NODE with <c>NODE &lt;= size</c> and <c>node + size &lt;= limit</c> (the heap end
+    /// for the head, else one NODE below the node above, since nodes descend and never touch), and the next
+    /// link is <see cref="EndOfList"/> or a NODE-aligned offset in <c>[0, node - 2 NODE]</c> (room for a node
+    /// and a gap below this one). The caller has validated <paramref name="node"/> itself the same way (it was
+    /// the previous node's next, or the head), so every word read lies in the heap, every node handed on lies
+    /// below the one before (no cycle, no walk longer than the list), and every range the allocator carves
+    /// or merges lies inside the heap. A few compares per node; a failure is an
+    /// <see cref="InvariantViolationException"/> thrown before anything changes (note 0007).
     /// </summary>
-    private long NextBelow(long node)
+    private void ReadCheckedNode(long node, long limit, out long next, out long size)
     {
-        long next = ReadNext(node);
-        if (next >= node)
+        Debug.Assert(node >= 0 && (node & (NodeBytes - 1)) == 0 && node <= limit - NodeBytes, "the node's position was validated by the link to it");
+        next = ReadNext(node);
+        size = ReadSize(node);
+
+        // limit - node >= NODE holds, so one unsigned compare rejects both size < NODE and node + size > limit.
+        if ((size & (NodeBytes - 1)) != 0 || (ulong)(size - NodeBytes) > (ulong)(limit - node - NodeBytes))
+        {
+            ThrowCorruptSize(node, size, limit, HeapBytes);
+        }
+
+        if (next != EndOfList && ((next & (NodeBytes - 1)) != 0 || next < 0 || next > node - (2 * NodeBytes)))
         {
             ThrowCorruptLink(node, next);
         }
-
-        return next;
     }
 
     [DoesNotReturn]
-    private static void ThrowCorruptLink(long node, long next) =>
-        throw new InvariantViolationException(new InvariantViolation(FreeListInvariantIds.Sorted, $"node {node}",
-            $"its next link {next} does not go down: the list is corrupted (client code wrote into free memory?) and may be cyclic; nothing was changed"));
+    private static void ThrowCorruptSize(long node, long size, long limit, long heapBytes)
+    {
+        (string id, string rule) =
+            (size & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
+            : size < NodeBytes ? (FreeListInvariantIds.MinimumSize, $"is below NODE ({NodeBytes})")
+            : limit == heapBytes ? (FreeListInvariantIds.Bounds, $"runs past the heap end {heapBytes}")
+            : (FreeListInvariantIds.NonAdjacent, $"runs into or touches the free node above, at {limit + NodeBytes}");
+        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+            $"its size word {size} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCorruptLink(long node, long next)
+    {
+        (string id, string rule) =
+            (next & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
+            : next < 0 ? (FreeListInvariantIds.Bounds, "lies outside the heap")
+            : next >= node ? (FreeListInvariantIds.Sorted, "does not go down, so the list may be cyclic")
+            : (FreeListInvariantIds.NonAdjacent, "leaves no room for a node and a gap below this one");
+        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+            $"its next link {next} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
+    }
 
     private long ReadSize(long node) => _memory.ReadWord(node + SizeWordOffset);
 
@@ -519,9 +585,22 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             $"Free({offset}, size {size}, alignment {alignment}) must pass the size and alignment of the allocation, which were size {allocation.Size}, alignment {allocation.Alignment}.",
             nameof(size));
 
+    /// <summary>
+    /// Unchecked mode cannot tell a double free from a node whose words were overwritten, so the caller is
+    /// told its range is not live. In checked mode the live table has already proven the range live, so a
+    /// free node overlapping it can only be a corrupted one: that is reported as FL-LIVE.
+    /// </summary>
     [DoesNotReturn]
-    private static void ThrowOverlapsFreeBlock(long start, long length, long block, long blockSize) =>
+    private void ThrowOverlapsFreeBlock(long start, long length, long block, long blockSize)
+    {
+        if (_live is not null)
+        {
+            new InvariantViolation(FreeListInvariantIds.Live, $"node {block}",
+                $"the free node [{block}, {block + blockSize}) overlaps [{start}, {start + length}), which the live table records as allocated: the list is corrupted (client code wrote into free memory?); nothing was changed").Throw();
+        }
+
         throw new ArgumentException(
             $"The freed range [{start}, {start + length}) overlaps the free block [{block}, {block + blockSize}): a range must be live to be freed (double free, or a wrong offset or size).",
             "offset");
+    }
 }

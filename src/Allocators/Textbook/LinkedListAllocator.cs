@@ -86,19 +86,27 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
     /// <summary>Appends the free regions, in list order (head first), to <paramref name="destination"/>. O(regions).</summary>
     /// <param name="destination">Receives the regions.</param>
+    /// <exception cref="InvariantViolationException">A region's words are corrupted (see <see cref="TryAllocate"/>); <paramref name="destination"/> may hold the regions before it.</exception>
     public void CopyFreeRegions(List<AddressRange> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        long bound = _managedBytes / NodeBytes;
-        for (long region = _head, steps = 0; region != None && steps < bound; region = NextOf(region), steps++)
+        long steps = 0;
+        for (long region = _head; region != None;)
         {
-            destination.Add(new AddressRange(region, SizeOf(region)));
+            ReadCheckedRegion(region, steps++, out long size, out long next);
+            destination.Add(new AddressRange(region, size));
+            region = next;
         }
     }
 
     /// <inheritdoc />
     /// <remarks>First fit, O(free regions); see the class remarks for the leftover rule. False (nothing changes) when no region fits.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive, or <paramref name="alignment"/> is not a power of two in <c>1..MaxAlignmentBytes</c>.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// The walk met a region whose words client code overwrote: a link outside the memory or misaligned
+    /// (LL-BOUNDS, LL-ALIGNED), a size below a node, misaligned or running past the memory (LL-MINSIZE,
+    /// LL-ALIGNED, LL-BOUNDS), or more regions than the memory can hold (LL-ACYCLIC). Nothing changes.
+    /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
         TextbookArguments.ValidateRequest(size, alignment, MaxAlignmentBytes);
@@ -111,24 +119,21 @@ public sealed class LinkedListAllocator : IOffsetAllocator
         long full = FullSize(size);
         long mask = Math.Max(alignment, WordBytes) - 1;
         long previous = None;
-        long bound = _managedBytes / NodeBytes;
-        for (long region = _head, steps = 0; region != None && steps < bound; previous = region, region = NextOf(region), steps++)
+        long steps = 0;
+        for (long region = _head; region != None;)
         {
-            long regionEnd = region + SizeOf(region);
+            ReadCheckedRegion(region, steps++, out long regionSize, out long next);
+            long regionEnd = region + regionSize;
             long aligned = (region + mask) & ~mask;
-            if (full > regionEnd - aligned)
-            {
-                continue;
-            }
-
             long front = aligned - region;
             long back = regionEnd - (aligned + full);
-            if ((front != 0 && front < NodeBytes) || (back != 0 && back < NodeBytes))
+            if (full > regionEnd - aligned || (front != 0 && front < NodeBytes) || (back != 0 && back < NodeBytes))
             {
+                previous = region;
+                region = next;
                 continue;
             }
 
-            long next = NextOf(region);
             if (previous == None)
             {
                 _head = next;
@@ -182,13 +187,16 @@ public sealed class LinkedListAllocator : IOffsetAllocator
         long full = FullSize(size);
         if (_checkFrees)
         {
-            long bound = _managedBytes / NodeBytes;
-            for (long region = _head, steps = 0; region != None && steps < bound; region = NextOf(region), steps++)
+            long steps = 0;
+            for (long region = _head; region != None;)
             {
-                if (offset < region + SizeOf(region) && region < offset + full)
+                ReadCheckedRegion(region, steps++, out long regionSize, out long next);
+                if (offset < region + regionSize && region < offset + full)
                 {
-                    ThrowOverlapsFree(offset, full, region, SizeOf(region));
+                    ThrowOverlapsFree(offset, full, region, regionSize);
                 }
+
+                region = next;
             }
         }
 
@@ -251,6 +259,40 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
     private bool IsReadableNode(long node) =>
         node >= 0 && (node & (WordBytes - 1)) == 0 && node <= _managedBytes - NodeBytes;
+
+    /// <summary>
+    /// Reads the region at <paramref name="region"/> (the <paramref name="steps"/>-th of a walk) and validates
+    /// what the walk is about to trust, before it reads or writes anything else: the region is an 8-aligned
+    /// offset whose node lies in the managed memory, its size is a multiple of 8 of at least one node and ends
+    /// inside the memory, and the walk has not met more regions than the memory can hold (a cycle). So every
+    /// range the allocator carves, and every word it writes, lies in the managed memory. A few compares per
+    /// region (docs/design-notes/0007-validated-walks.md).
+    /// </summary>
+    private void ReadCheckedRegion(long region, long steps, out long size, out long next)
+    {
+        if (steps >= _managedBytes / NodeBytes)
+        {
+            new InvariantViolation(TextbookInvariantIds.LinkedListAcyclic, "free list",
+                $"the walk met more than {_managedBytes / NodeBytes} regions, the most {_managedBytes} bytes can hold: the list is cyclic (client code wrote into free memory?); nothing was changed").Throw();
+        }
+
+        if (!IsReadableNode(region))
+        {
+            new InvariantViolation((region & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned : TextbookInvariantIds.LinkedListBounds, $"node@{region}",
+                $"a link points at {region}, which is not an 8-aligned offset inside [0, {_managedBytes - NodeBytes}]: the list is corrupted; nothing was changed").Throw();
+        }
+
+        size = SizeOf(region);
+        next = NextOf(region);
+        if ((size & (WordBytes - 1)) != 0 || (ulong)(size - NodeBytes) > (ulong)(_managedBytes - region - NodeBytes))
+        {
+            string id = (size & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned
+                : size < NodeBytes ? TextbookInvariantIds.LinkedListMinSize
+                : TextbookInvariantIds.LinkedListBounds;
+            new InvariantViolation(id, $"node@{region}",
+                $"its size word {size} must be a multiple of 8, at least {NodeBytes}, and end inside [0, {_managedBytes}): the list is corrupted; nothing was changed").Throw();
+        }
+    }
 
     private long SizeOf(long region) => _memory.ReadWord(region);
 

@@ -178,6 +178,8 @@ public sealed class FreeListLand : ILand
                 ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
                 if (limit - node >= size)
                 {
+                    // The walk stops here, so the next node will not be reached: check now that it starts past this limit.
+                    CheckNextClears(node, next, limit);
                     result = Take(prev, node, next, limit, size, delete);
                     return true;
                 }
@@ -431,6 +433,8 @@ public sealed class FreeListLand : ILand
             ReadCheckedNode(prev, cur, lowerBound, memoryBytes, out long next, out long limit);
             if (cur >= offset)
             {
+                // The walk stops at Cur, so its next node will not be reached: check now that it starts past Cur's limit.
+                CheckNextClears(cur, next, limit);
                 return new Position(prev, prevLimit, cur, next, limit);
             }
 
@@ -583,6 +587,19 @@ public sealed class FreeListLand : ILand
 
     private static bool IsReadableWord(long node, long memoryBytes) =>
         node >= 0 && (node & (Grain - 1)) == 0 && node <= memoryBytes - Grain;
+
+    /// <summary>
+    /// Where a walk stops at a node and uses its range without arriving at the next one (which would validate the
+    /// link), the next node must start at least one grain past this node's limit, or the range overlaps or
+    /// touches it.
+    /// </summary>
+    private static void CheckNextClears(long node, long next, long limit)
+    {
+        if (next != EndOfList && next < limit + Grain)
+        {
+            ThrowCorruptLink(node, next, limit + Grain, long.MaxValue);
+        }
+    }
 
     [DoesNotReturn]
     private static void ThrowCorruptLink(long prev, long node, long lowerBound, long memoryBytes)

@@ -281,7 +281,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <summary>
     /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block
     /// that fits, from its top. False, with nothing changed, when no block fits. Every node the walk passes is
-    /// validated before it is trusted (<see cref="ReadCheckedNode"/>), so a walk that finds no fit has validated
+    /// validated before it is trusted (<see cref="ReadCheckedSize"/>, <see cref="ReadCheckedNext"/>), so a walk that finds no fit has validated
     /// the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
     private bool TryCarve(long fullBytes, long alignment, out long offset)
@@ -290,7 +290,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         long limit = HeapBytes;
         for (long block = _head; block != EndOfList;)
         {
-            ReadCheckedNode(block, limit, out long next, out long size);
+            long size = ReadCheckedSize(block, limit);
             long blockEnd = block + size;
 
             // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
@@ -303,30 +303,34 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 if (position >= block)
                 {
                     _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
-                    CarveAt(linkOwner, block, next, blockEnd, position, fullBytes);
+                    CarveAt(linkOwner, block, blockEnd, position, fullBytes);
                     offset = position;
                     return true;
                 }
             }
 
+            // The next word is read only past a block that does not fit, as the unvalidated walk did.
             linkOwner = block;
             limit = block - NodeBytes;
-            block = next;
+            block = ReadCheckedNext(block);
         }
 
         offset = 0;
         return false;
     }
 
-    /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>, whose next word is <paramref name="next"/>.</summary>
-    private void CarveAt(long linkOwner, long block, long next, long blockEnd, long position, long fullBytes)
+    /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>.</summary>
+    private void CarveAt(long linkOwner, long block, long blockEnd, long position, long fullBytes)
     {
         long tail = position + fullBytes;
         Debug.Assert(position >= block && tail <= blockEnd, "the carved range must lie in the block");
         Debug.Assert(blockEnd - tail is 0 or >= NodeBytes, "a remainder must be empty or hold a node");
         if (position == block)
         {
-            // The block leaves the list; a tail remainder takes its place.
+            // The block leaves the list, so its next word is trusted now: validated before the first write.
+            long next = ReadCheckedNext(block);
+
+            // A tail remainder takes its place.
             if (tail < blockEnd)
             {
                 WriteNode(tail, next, blockEnd - tail);
@@ -367,41 +371,34 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Links the free range <c>[start, start + length)</c> into the descending list, merging with the
-    /// neighbour above (starting at its end) and/or below (ending at its start). Every node the walk passes,
-    /// the neighbour below included, is validated before anything is written; throws, with nothing changed,
-    /// when the range overlaps a free block.
+    /// neighbour above (starting at its end) and/or below (ending at its start). The walk follows only next
+    /// words, each validated as it is read; the neighbours' size words, the only sizes it uses (below's always,
+    /// above's when it merges), are validated before anything is written. Throws, with nothing changed, when
+    /// the range overlaps a free block.
     /// </summary>
     private void InsertFreeRange(long start, long length)
     {
+        // The loop keeps only what the unvalidated walk kept; each node's limit follows from the node above it
+        // (LimitBelow), and above's next word is below, so neither needs a variable of its own in the loop.
         long end = start + length;
         long aboveLinkOwner = EndOfList;
         long above = EndOfList;
-        long aboveNext = EndOfList;
-        long aboveSize = 0;
         long below = _head;
-        long belowSize = 0;
-        long limit = HeapBytes;
-        while (below != EndOfList)
+        while (below != EndOfList && below >= start)
         {
-            ReadCheckedNode(below, limit, out long next, out long size);
-            if (below < start)
-            {
-                belowSize = size;
-                break;
-            }
-
             aboveLinkOwner = above;
             above = below;
-            aboveNext = next;
-            aboveSize = size;
-            limit = below - NodeBytes;
-            below = next;
+            below = ReadCheckedNext(below);
         }
 
         if (above != EndOfList && above < end)
         {
-            ThrowOverlapsFreeBlock(start, length, above, aboveSize);
+            ThrowOverlapsFreeBlock(start, length, above, ReadSize(above));
         }
+
+        // The neighbour above is merged only when it starts exactly at the range's end: only then is its size used.
+        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(above, LimitBelow(aboveLinkOwner)) : 0;
+        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(below, LimitBelow(above));
 
         if (below != EndOfList && below + belowSize > start)
         {
@@ -417,7 +414,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
         else if (mergeAbove)
         {
-            WriteNode(start, aboveNext, length + aboveSize);
+            WriteNode(start, below, length + aboveSize);
             SetNext(aboveLinkOwner, start);
         }
         else if (mergeBelow)
@@ -466,32 +463,50 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     private long ReadNext(long node) => _memory.ReadWord(node + NextWordOffset);
 
     /// <summary>
-    /// Reads the two words of a node on a hot-path walk and validates them before the walk trusts them: the
-    /// size is a multiple of NODE with <c>NODE &lt;= size</c> and <c>node + size &lt;= limit</c> (the heap end
-    /// for the head, else one NODE below the node above, since nodes descend and never touch), and the next
-    /// link is <see cref="EndOfList"/> or a NODE-aligned offset in <c>[0, node - 2 NODE]</c> (room for a node
-    /// and a gap below this one). The caller has validated <paramref name="node"/> itself the same way (it was
-    /// the previous node's next, or the head), so every word read lies in the heap, every node handed on lies
-    /// below the one before (no cycle, no walk longer than the list), and every range the allocator carves
-    /// or merges lies inside the heap. A few compares per node; a failure is an
-    /// <see cref="InvariantViolationException"/> thrown before anything changes (note 0007).
+    /// Reads the size word of a node on a hot-path walk and validates it before the walk trusts it: a multiple
+    /// of NODE with <c>NODE &lt;= size</c> and <c>node + size &lt;= limit</c>, where the limit is the heap end for
+    /// the head and one NODE below the node above otherwise (nodes descend and never touch). The caller has
+    /// validated <paramref name="node"/> itself (<see cref="ReadCheckedNext"/> on the link to it, or it is the
+    /// head), so the word read lies in the heap, and so does every range the allocator carves or merges. A
+    /// failure is an <see cref="InvariantViolationException"/> thrown before anything changes (note 0007).
     /// </summary>
-    private void ReadCheckedNode(long node, long limit, out long next, out long size)
+    private long ReadCheckedSize(long node, long limit)
     {
         Debug.Assert(node >= 0 && (node & (NodeBytes - 1)) == 0 && node <= limit - NodeBytes, "the node's position was validated by the link to it");
-        next = ReadNext(node);
-        size = ReadSize(node);
+        long size = ReadSize(node);
 
         // limit - node >= NODE holds, so one unsigned compare rejects both size < NODE and node + size > limit.
-        if ((size & (NodeBytes - 1)) != 0 || (ulong)(size - NodeBytes) > (ulong)(limit - node - NodeBytes))
+        if ((ulong)(size - NodeBytes) > (ulong)(limit - node - NodeBytes) || (size & (NodeBytes - 1)) != 0)
         {
             ThrowCorruptSize(node, size, limit, HeapBytes);
         }
 
-        if (next != EndOfList && ((next & (NodeBytes - 1)) != 0 || next < 0 || next > node - (2 * NodeBytes)))
+        return size;
+    }
+
+    /// <summary>The highest end a node may have when <paramref name="above"/> is the node above it (<see cref="EndOfList"/>: it is the head).</summary>
+    private long LimitBelow(long above) => above == EndOfList ? HeapBytes : above - NodeBytes;
+
+    /// <summary>
+    /// Reads the next word of a node on a hot-path walk and validates it before the walk follows it:
+    /// <see cref="EndOfList"/>, or a NODE-aligned offset in <c>[0, node - 2 NODE]</c> (room for a node and a gap
+    /// below this one). So every node a walk reaches lies in the heap below the one before: no cycle, no walk
+    /// longer than the list, and the limit of the next node's size is known without reading this one's.
+    /// </summary>
+    private long ReadCheckedNext(long node)
+    {
+        long next = ReadNext(node);
+
+        // For node >= 2 NODE one unsigned compare covers next >= 0 and next <= node - 2 NODE (a negative next is
+        // huge unsigned); a lower node admits no next at all. Each test is a compare and a branch that a healthy
+        // list never takes; only a suspicious link pays the test that lets the end of the list through. (A signed
+        // difference would overflow for a huge next below a low node.)
+        if (((ulong)next > (ulong)(node - (2 * NodeBytes)) || (next & (NodeBytes - 1)) != 0 || node < 2 * NodeBytes) && next != EndOfList)
         {
             ThrowCorruptLink(node, next);
         }
+
+        return next;
     }
 
     [DoesNotReturn]

@@ -126,6 +126,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         output.WriteLine(tally.ToString());
 
         tally.AssertPassed(checkedMode ? 0 : FreeListUncheckedBlindSpots);
+
+        tally.AssertQuotedInReadme();
     }
 
     /// <summary>
@@ -272,6 +274,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         output.WriteLine(tally.ToString());
 
         tally.AssertPassed(LandBlindSpots);
+
+        tally.AssertQuotedInReadme();
     }
 
     /// <summary>Land cases acting on a plausible corruption (a limit grown into the gap above it); LAND-TOTAL reports them in CheckInvariants.</summary>
@@ -388,6 +392,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         output.WriteLine(tally.ToString());
 
         tally.AssertPassed(LinkedListBlindSpots);
+
+        tally.AssertQuotedInReadme();
     }
 
     /// <summary>Linked-list cases acting on a plausible corruption (a size grown over live memory); LL-CONSERVE or LL-DISJOINT report them in CheckInvariants.</summary>
@@ -510,6 +516,7 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
 
         output.WriteLine(tally.ToString());
         tally.AssertPassed(0);
+        tally.AssertQuotedInReadme();
     }
 
     /// <summary>Each operation on a fresh corrupted fixture; the pops run one after another, each judged on its own.</summary>

@@ -93,6 +93,17 @@ internal sealed class CorruptionTally(string matrix, bool blindSpotsAllowed)
             $"{matrix}: {BlindSpots} plausible corruptions were acted on, {expectedBlindSpots} documented:\n{string.Join("\n", _blindSpots)}");
     }
 
+    /// <summary>This matrix's row of the README's reliability table, which the matrix test requires to be there verbatim.</summary>
+    public string ReadmeRow() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"| {matrix} | {Cases:N0} | {Reported:N0} | {Clean:N0} | {BlindSpots:N0} |");
+
+    /// <summary>Asserts the README quotes this matrix's figures as they are now.</summary>
+    public void AssertQuotedInReadme()
+    {
+        string readme = File.ReadAllText(Path.Combine(Veralloc.Tests.Unit.Determinism.RepositoryPaths.Root, "README.md"));
+        Assert.True(readme.Contains(ReadmeRow(), StringComparison.Ordinal), $"the README's reliability table must hold the row\n{ReadmeRow()}");
+    }
+
     public override string ToString() => $"{matrix}: {Cases} cases, {Reported} reported with nothing changed, {Clean} clean, {BlindSpots} plausible (documented blind spot)";
 
     private void Fail(string where, string what) => _failures.Add($"{where}: {what}");

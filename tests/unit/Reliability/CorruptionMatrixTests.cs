@@ -79,9 +79,9 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
     /// <summary>A link to the live block at P-240 after client code wrote a node-shaped pair of words into it.</summary>
     private const long DisguisedLink = long.MinValue + 0x5A;
 
-    private static (string Name, Func<FreeListAllocator, object?> Run, long FreedBlock)[] FreeListOperations(bool checkedMode)
+    private static (string Name, Func<FreeListAllocator, (long, long)?> Run, long FreedBlock)[] FreeListOperations(bool checkedMode)
     {
-        var operations = new List<(string, Func<FreeListAllocator, object?>, long)>
+        var operations = new List<(string, Func<FreeListAllocator, (long, long)?>, long)>
         {
             ("TryAllocate(16, 1)", a => Allocate(a, 16, 1), -1),
             ("TryAllocate(48, 16)", a => Allocate(a, 48, 16), -1),
@@ -89,26 +89,18 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
             ("TryAllocate(200, 8)", a => Allocate(a, 200, 8), -1),
             ("TryAllocate(PAGE, 1) (grows)", a => Allocate(a, Page, 1), -1),
             ("TryAllocate(1 MiB, 1) (growth fails)", a => Allocate(a, 1 << 20, 1), -1),
-            ("GetFreeBlocks", a => a.GetFreeBlocks(), -1),
-            ("FreeBlockCount", a => a.FreeBlockCount, -1),
-            ("CheckInvariants", a =>
-            {
-                a.CheckInvariants();
-                return null;
-            }, -1),
+            ("GetFreeBlocks", a => NoBlock(() => a.GetFreeBlocks()), -1),
+            ("FreeBlockCount", a => NoBlock(() => _ = a.FreeBlockCount), -1),
+            ("CheckInvariants", a => NoBlock(a.CheckInvariants), -1),
         };
         foreach (long live in FreeListFixture.LiveBlocks)
         {
-            operations.Add(($"Free({live}, 48, 16)", a =>
-            {
-                a.Free(live, 48, 16);
-                return null;
-            }, live));
+            operations.Add(($"Free({live}, 48, 16)", a => NoBlock(() => a.Free(live, 48, 16)), live));
         }
 
         if (checkedMode)
         {
-            operations.Add(("LiveBytes", a => a.LiveBytes, -1));
+            operations.Add(("LiveBytes", a => NoBlock(() => _ = a.LiveBytes), -1));
         }
 
         return [.. operations];
@@ -154,7 +146,7 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
                     .Concat(SizeValues(node, size, limit).Distinct().Select(v => ("size", 8L, v)));
                 foreach ((string word, long wordOffset, long value) in corruptions)
                 {
-                    foreach ((string opName, Func<FreeListAllocator, object?> run, long freed) in FreeListOperations(checkedMode))
+                    foreach ((string opName, Func<FreeListAllocator, (long, long)?> run, long freed) in FreeListOperations(checkedMode))
                     {
                         RunFreeListCase(tally, checkedMode, $"{nodeName} {word} := {value}; {opName}", node + wordOffset, value, run, freed);
                     }
@@ -164,7 +156,7 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         return tally;
     }
 
-    private static void RunFreeListCase(CorruptionTally tally, bool checkedMode, string where, long wordAt, long value, Func<FreeListAllocator, object?> run, long freed)
+    private static void RunFreeListCase(CorruptionTally tally, bool checkedMode, string where, long wordAt, long value, Func<FreeListAllocator, (long, long)?> run, long freed)
     {
         var f = new FreeListFixture(checkedMode);
         if (value == DisguisedLink)
@@ -177,36 +169,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
 
         f.Memory.Inner.WriteWord(wordAt, value);
         bool plausible = IsPlausible(f.Allocator.CheckInvariants, FreeListIds.Conserved, FreeListIds.Live);
-        Dictionary<long, byte[]> liveBytes = FreeListFixture.LiveBlocks.ToDictionary(b => b, b => f.Memory.Inner.GetSpan(b, 48).ToArray());
-        string before = f.Snapshot();
-        f.Memory.StrayAccesses.Clear();
-        object? result = null;
-        Exception? thrown = Catch(() => result = run(f.Allocator));
-        IReadOnlyList<string> stray = [.. f.Memory.StrayAccesses];
-
-        var outside = new List<string>();
-        var intoLive = new List<string>();
-        if (thrown is null && result is ValueTuple<long, long> block)
-        {
-            (long offset, long length) = block;
-            if (offset < 0 || length > f.Allocator.HeapBytes - offset)
-            {
-                outside.Add($"[{offset}, +{length}) is outside the heap [0, {f.Allocator.HeapBytes})");
-            }
-
-            intoLive.AddRange(FreeListFixture.LiveBlocks.Where(live => offset < live + 48 && live < offset + length).Select(live => $"[{offset}, +{length}) overlaps live block {live}"));
-        }
-
-        if (thrown is null)
-        {
-            intoLive.AddRange(liveBytes.Where(entry => entry.Key != freed && !f.Memory.Inner.GetSpan(entry.Key, 48).SequenceEqual(entry.Value))
-                .Select(entry => $"live block {entry.Key} was written"));
-        }
-
-        tally.Judge(where, plausible, stray, thrown,
-            documented: e => !checkedMode && freed >= 0 && e is ArgumentException && e.Message.Contains("overlaps the free block", StringComparison.Ordinal),
-            unchanged: () => f.Snapshot() == before && liveBytes.All(entry => f.Memory.Inner.GetSpan(entry.Key, 48).SequenceEqual(entry.Value)),
-            outside, intoLive);
+        RunAllocatorCase(tally, where, plausible, f.Memory, FreeListFixture.LiveBlocks.Select(b => (b, 48L)).ToList(), freed, f.Snapshot, () => run(f.Allocator),
+            documented: e => !checkedMode && freed >= 0 && e is ArgumentException && e.Message.Contains("overlaps the free block", StringComparison.Ordinal));
     }
 
     // ---- free-list land ----------------------------------------------------------------------------------
@@ -370,18 +334,12 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         ("TryAllocate(100, 8)", a => a.TryAllocate(100, 8, out long o) ? (o, 104) : null, -1),
         ("TryAllocate(1000, 64)", a => a.TryAllocate(1000, 64, out long o) ? (o, 1000) : null, -1),
         ("TryAllocate(PAGE, 1)", a => a.TryAllocate(Page, 1, out long o) ? (o, Page) : null, -1),
-        ("Free(0, 24, 8)", a => Freed(() => a.Free(0, 24, 8)), 0),
-        ("Free(168, 32, 8)", a => Freed(() => a.Free(168, 32, 8)), 168),
-        ("Free(240, 64, 8)", a => Freed(() => a.Free(240, 64, 8)), 240),
-        ("CopyFreeRegions", a => Freed(() => a.CopyFreeRegions([])), -1),
-        ("CheckInvariants", a => Freed(a.CheckInvariants), -1),
+        ("Free(0, 24, 8)", a => NoBlock(() => a.Free(0, 24, 8)), 0),
+        ("Free(168, 32, 8)", a => NoBlock(() => a.Free(168, 32, 8)), 168),
+        ("Free(240, 64, 8)", a => NoBlock(() => a.Free(240, 64, 8)), 240),
+        ("CopyFreeRegions", a => NoBlock(() => a.CopyFreeRegions([])), -1),
+        ("CheckInvariants", a => NoBlock(a.CheckInvariants), -1),
     ];
-
-    private static (long, long)? Freed(Action action)
-    {
-        action();
-        return null;
-    }
 
     [Theory]
     [InlineData(false)]
@@ -427,35 +385,8 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         var f = new LinkedListFixture(checkFrees);
         f.Memory.Inner.WriteWord(wordAt, value);
         bool plausible = IsPlausible(f.Allocator.CheckInvariants, TextbookIds.LinkedListConserve, TextbookIds.LinkedListDisjoint);
-        Dictionary<long, byte[]> liveBytes = LinkedListFixture.Live.ToDictionary(l => l.Offset, l => f.Memory.Inner.GetSpan(l.Offset, (int)l.Size).ToArray());
-        string before = f.Snapshot();
-        f.Memory.StrayAccesses.Clear();
-        (long, long)? result = null;
-        Exception? thrown = Catch(() => result = run(f.Allocator));
-        IReadOnlyList<string> stray = [.. f.Memory.StrayAccesses];
-
-        var outside = new List<string>();
-        var intoLive = new List<string>();
-        if (thrown is null && result is (long offset, long length))
-        {
-            if (offset < 0 || length > Page - offset)
-            {
-                outside.Add($"[{offset}, +{length}) is outside the memory");
-            }
-
-            intoLive.AddRange(LinkedListFixture.Live.Where(l => offset < l.Offset + l.Size && l.Offset < offset + length).Select(l => $"[{offset}, +{length}) overlaps live block {l.Offset}"));
-        }
-
-        if (thrown is null)
-        {
-            intoLive.AddRange(liveBytes.Where(entry => entry.Key != freed && !f.Memory.Inner.GetSpan(entry.Key, entry.Value.Length).SequenceEqual(entry.Value))
-                .Select(entry => $"live block {entry.Key} was written"));
-        }
-
-        tally.Judge(where, plausible, stray, thrown,
-            documented: e => checkFrees && freed >= 0 && e is ArgumentException,
-            unchanged: () => f.Snapshot() == before,
-            outside, intoLive);
+        RunAllocatorCase(tally, where, plausible, f.Memory, LinkedListFixture.Live, freed, f.Snapshot, () => run(f.Allocator),
+            documented: e => checkFrees && freed >= 0 && e is ArgumentException);
     }
 
     // ---- fixed-size class lists --------------------------------------------------------------------------
@@ -528,21 +459,27 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
             var handedOut = new List<(long Offset, long Size)>(FixedSizeFixture.Live);
             for (int pop = 1; pop <= pops; pop++)
             {
-                RunFixedSizeCase(tally, f, plausible, $"{corruption}; pop {pop} of {pops}", handedOut, a => a.TryAllocate(32, 32, out long o) ? (o, 32) : null);
+                // Each block a pop hands out joins the live set the next pop must not overlap.
+                (long, long)? popped = RunAllocatorCase(tally, $"{corruption}; pop {pop} of {pops}", plausible, f.Memory, handedOut, -1, f.Snapshot,
+                    () => f.Allocator.TryAllocate(32, 32, out long o) ? (o, 32) : null, documented: _ => false);
+                if (popped is (long offset, long length))
+                {
+                    handedOut.Add((offset, length));
+                }
             }
         }
 
-        foreach ((string name, Func<FixedSizeBlockAllocator, (long, long)?> run) in new (string, Func<FixedSizeBlockAllocator, (long, long)?>)[]
+        foreach ((string name, Func<FixedSizeBlockAllocator, (long, long)?> run, long freed) in new (string, Func<FixedSizeBlockAllocator, (long, long)?>, long)[]
         {
-            ("Free(32, 32, 32)", a => Freed(() => a.Free(32, 32, 32))),
-            ("Free(160, 16, 16)", a => Freed(() => a.Free(160, 16, 16))),
-            ("TryAllocate(16, 16)", a => a.TryAllocate(16, 16, out long o) ? (o, 16) : null),
-            ("TryAllocate(5000, 8)", a => a.TryAllocate(5000, 8, out long o) ? (o, 5000) : null),
-            ("CheckInvariants", a => Freed(a.CheckInvariants)),
+            ("Free(32, 32, 32)", a => NoBlock(() => a.Free(32, 32, 32)), 32),
+            ("Free(160, 16, 16)", a => NoBlock(() => a.Free(160, 16, 16)), 160),
+            ("TryAllocate(16, 16)", a => a.TryAllocate(16, 16, out long o) ? (o, 16) : null, -1),
+            ("TryAllocate(5000, 8)", a => a.TryAllocate(5000, 8, out long o) ? (o, 5000) : null, -1),
+            ("CheckInvariants", a => NoBlock(a.CheckInvariants), -1),
         })
         {
             FixedSizeFixture f = Corrupted(node, value, out bool plausible);
-            RunFixedSizeCase(tally, f, plausible, $"{corruption}; {name}", [.. FixedSizeFixture.Live], run);
+            RunAllocatorCase(tally, $"{corruption}; {name}", plausible, f.Memory, FixedSizeFixture.Live, freed, f.Snapshot, () => run(f.Allocator), documented: _ => false);
         }
     }
 
@@ -554,39 +491,53 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
         return f;
     }
 
-    private static void RunFixedSizeCase(CorruptionTally tally, FixedSizeFixture f, bool plausible, string where, List<(long Offset, long Size)> live,
-        Func<FixedSizeBlockAllocator, (long, long)?> run)
+    // ---- shared --------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Runs one operation of an allocator matrix on its corrupted fixture and judges it: the result must lie in
+    /// the memory and overlap no live block, no live block other than the one freed may change, and a throw must
+    /// leave the snapshot as it was.
+    /// </summary>
+    /// <returns>The block the operation handed out, if any.</returns>
+    private static (long, long)? RunAllocatorCase(CorruptionTally tally, string where, bool plausible, GuardedMemory memory,
+        IReadOnlyList<(long Offset, long Size)> live, long freed, Func<string> snapshot, Func<(long, long)?> run, Func<Exception, bool> documented)
     {
-        Dictionary<long, byte[]> liveBytes = live.ToDictionary(l => l.Offset, l => f.Memory.Inner.GetSpan(l.Offset, (int)l.Size).ToArray());
-        string before = f.Snapshot();
-        f.Memory.StrayAccesses.Clear();
+        Dictionary<long, byte[]> liveBytes = live.ToDictionary(l => l.Offset, l => memory.Inner.GetSpan(l.Offset, (int)l.Size).ToArray());
+        string before = snapshot();
+        memory.StrayAccesses.Clear();
         (long, long)? result = null;
-        Exception? thrown = Catch(() => result = run(f.Allocator));
-        IReadOnlyList<string> stray = [.. f.Memory.StrayAccesses];
+        Exception? thrown = Catch(() => result = run());
+        IReadOnlyList<string> stray = [.. memory.StrayAccesses];
 
         var outside = new List<string>();
         var intoLive = new List<string>();
         if (thrown is null && result is (long offset, long length))
         {
-            if (offset < 0 || length > Page - offset)
+            if (offset < 0 || length > memory.SizeBytes - offset)
             {
-                outside.Add($"[{offset}, +{length}) is outside the memory");
+                outside.Add($"[{offset}, +{length}) is outside the memory [0, {memory.SizeBytes})");
             }
 
             intoLive.AddRange(live.Where(l => offset < l.Offset + l.Size && l.Offset < offset + length).Select(l => $"[{offset}, +{length}) overlaps live block {l.Offset}"));
-            live.Add((offset, length));
         }
 
-        if (thrown is null && !where.Contains("Free(", StringComparison.Ordinal))
+        if (thrown is null)
         {
-            intoLive.AddRange(liveBytes.Where(entry => !f.Memory.Inner.GetSpan(entry.Key, entry.Value.Length).SequenceEqual(entry.Value))
+            intoLive.AddRange(liveBytes.Where(entry => entry.Key != freed && !memory.Inner.GetSpan(entry.Key, entry.Value.Length).SequenceEqual(entry.Value))
                 .Select(entry => $"live block {entry.Key} was written"));
         }
 
-        tally.Judge(where, plausible, stray, thrown, documented: _ => false, unchanged: () => f.Snapshot() == before, outside, intoLive);
+        tally.Judge(where, plausible, stray, thrown, documented,
+            unchanged: () => snapshot() == before && liveBytes.All(entry => memory.Inner.GetSpan(entry.Key, entry.Value.Length).SequenceEqual(entry.Value)),
+            outside, intoLive);
+        return thrown is null ? result : null;
     }
 
-    // ---- shared --------------------------------------------------------------------------------------------
+    private static (long, long)? NoBlock(Action action)
+    {
+        action();
+        return null;
+    }
 
     /// <summary>Whether the corrupted structure still has a valid shape: its checker passes or reports only an accounting id.</summary>
     private static bool IsPlausible(Action checkInvariants, params string[] accountingIds)

@@ -71,34 +71,18 @@ internal static class HostileArgumentTables
 
     // ---- §1 free list -------------------------------------------------------------------------------------
 
-    private sealed class FreeListSubject
+    private sealed class FreeListSubject : PopulatedSubject
     {
         public FreeListSubject(bool checkedMode, ILinearMemory? memory = null)
         {
             Memory = memory ?? new SlabLinearMemory(maxPages: 4);
             Allocator = new FreeListAllocator(Memory, new FreeListOptions { CheckedMode = checkedMode });
-            (long Size, long Alignment)[] requests = [(24, 8), (100, 64), (16, 16), (40, 1), (300, 256), (16, 1)];
-            foreach ((long size, long alignment) in requests)
-            {
-                Assert.True(Allocator.TryAllocate(size, alignment, out long offset));
-                Live.Add((offset, size, alignment));
-                Memory.GetSpan(offset, (int)size).Fill((byte)(Live.Count * 37));
-            }
-
-            Freed = Live[1];
-            Allocator.Free(Freed.Offset, Freed.Size, Freed.Alignment);
-            Allocator.Free(Live[3].Offset, Live[3].Size, Live[3].Alignment);
-            Live.RemoveAt(3);
-            Live.RemoveAt(1);
+            (Live, Freed) = Populate(Allocator, Memory, [(24, 8), (100, 64), (16, 16), (40, 1), (300, 256), (16, 1)], alsoFreeFourth: true);
         }
 
         public ILinearMemory Memory { get; }
 
         public FreeListAllocator Allocator { get; }
-
-        public List<(long Offset, long Size, long Alignment)> Live { get; } = [];
-
-        public (long Offset, long Size, long Alignment) Freed { get; }
 
         public string Snapshot()
         {
@@ -165,6 +149,42 @@ internal static class HostileArgumentTables
 
     private const long Live0Size = 24;
 
+    /// <summary>A subject with live allocations and one freed, as <see cref="Populate"/> left it.</summary>
+    private abstract class PopulatedSubject
+    {
+        public List<(long Offset, long Size, long Alignment)> Live { get; protected init; } = [];
+
+        public (long Offset, long Size, long Alignment) Freed { get; protected init; }
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="requests"/> (filling each with its own byte when a memory is given), then frees the
+    /// second, and the fourth too when <paramref name="alsoFreeFourth"/>, so the subject holds holes as well as live blocks.
+    /// </summary>
+    /// <returns>The allocations still live, in request order, and the second one, now freed.</returns>
+    private static (List<(long Offset, long Size, long Alignment)> Live, (long Offset, long Size, long Alignment) Freed) Populate(
+        Veralloc.Allocators.IOffsetAllocator allocator, ILinearMemory? memory, (long Size, long Alignment)[] requests, bool alsoFreeFourth)
+    {
+        var live = new List<(long Offset, long Size, long Alignment)>();
+        foreach ((long size, long alignment) in requests)
+        {
+            Assert.True(allocator.TryAllocate(size, alignment, out long offset));
+            live.Add((offset, size, alignment));
+            memory?.GetSpan(offset, (int)size).Fill((byte)(live.Count * 37));
+        }
+
+        (long Offset, long Size, long Alignment) freed = live[1];
+        allocator.Free(freed.Offset, freed.Size, freed.Alignment);
+        if (alsoFreeFourth)
+        {
+            allocator.Free(live[3].Offset, live[3].Size, live[3].Alignment);
+            live.RemoveAt(3);
+        }
+
+        live.RemoveAt(1);
+        return (live, freed);
+    }
+
     private static long LowestMissingAlignment(long offset) => offset == 0 ? throw new InvalidOperationException("offset 0 honours every alignment") : (offset & -offset) * 2;
 
     private sealed class DisposedFreeList
@@ -196,26 +216,14 @@ internal static class HostileArgumentTables
 
     // ---- segregated fit ----------------------------------------------------------------------------------
 
-    private sealed class SegregatedFitSubject
+    private sealed class SegregatedFitSubject : PopulatedSubject
     {
         public SegregatedFitSubject()
         {
-            foreach ((long size, long alignment) in new (long, long)[] { (24, 8), (100, 64), (16, 16), (40, 1), (300, 256) })
-            {
-                Assert.True(Allocator.TryAllocate(size, alignment, out long offset));
-                Live.Add((offset, size, alignment));
-            }
-
-            Freed = Live[1];
-            Allocator.Free(Freed.Offset, Freed.Size, Freed.Alignment);
-            Live.RemoveAt(1);
+            (Live, Freed) = Populate(Allocator, null, [(24, 8), (100, 64), (16, 16), (40, 1), (300, 256)], alsoFreeFourth: false);
         }
 
         public SegregatedFitAllocator Allocator { get; } = new(1 << 16);
-
-        public List<(long Offset, long Size, long Alignment)> Live { get; } = [];
-
-        public (long Offset, long Size, long Alignment) Freed { get; }
 
         public string Snapshot()
         {
@@ -349,27 +357,15 @@ internal static class HostileArgumentTables
 
     private static readonly string s_textbookAlignmentRule = $"power of two between 1 and {Text(1L << 20)}";
 
-    private sealed class BumpSubject
+    private sealed class BumpSubject : PopulatedSubject
     {
         public BumpSubject(bool tracked)
         {
             Allocator = new BumpAllocator(64, 64 + 4096, tracked);
-            foreach ((long size, long alignment) in new (long, long)[] { (24, 8), (100, 64), (16, 16), (40, 8) })
-            {
-                Assert.True(Allocator.TryAllocate(size, alignment, out long offset));
-                Live.Add((offset, size, alignment));
-            }
-
-            Freed = Live[1];
-            Allocator.Free(Freed.Offset, Freed.Size, Freed.Alignment);
-            Live.RemoveAt(1);
+            (Live, Freed) = Populate(Allocator, null, [(24, 8), (100, 64), (16, 16), (40, 8)], alsoFreeFourth: false);
         }
 
         public BumpAllocator Allocator { get; }
-
-        public List<(long Offset, long Size, long Alignment)> Live { get; } = [];
-
-        public (long Offset, long Size, long Alignment) Freed { get; }
 
         public string Snapshot()
         {
@@ -411,34 +407,19 @@ internal static class HostileArgumentTables
         return table;
     }
 
-    private sealed class LinkedListSubject
+    private sealed class LinkedListSubject : PopulatedSubject
     {
         public LinkedListSubject(bool checkFrees)
         {
             Memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
             Allocator = new LinkedListAllocator(Memory, checkFrees);
             // First fit with no merging: 0, 64 (after an alignment gap), 168, 200, 240; freeing 64 and 200 pushes both.
-            foreach ((long size, long alignment) in new (long, long)[] { (24, 8), (100, 64), (32, 8), (40, 8), (64, 8) })
-            {
-                Assert.True(Allocator.TryAllocate(size, alignment, out long offset));
-                Live.Add((offset, size, alignment));
-                Memory.GetSpan(offset, (int)size).Fill((byte)(Live.Count * 41));
-            }
-
-            Freed = Live[1];
-            Allocator.Free(Freed.Offset, Freed.Size, Freed.Alignment);
-            Allocator.Free(Live[3].Offset, Live[3].Size, Live[3].Alignment);
-            Live.RemoveAt(3);
-            Live.RemoveAt(1);
+            (Live, Freed) = Populate(Allocator, Memory, [(24, 8), (100, 64), (32, 8), (40, 8), (64, 8)], alsoFreeFourth: true);
         }
 
         public SlabLinearMemory Memory { get; }
 
         public LinkedListAllocator Allocator { get; }
-
-        public List<(long Offset, long Size, long Alignment)> Live { get; } = [];
-
-        public (long Offset, long Size, long Alignment) Freed { get; }
 
         public string Snapshot()
         {

@@ -165,11 +165,7 @@ public sealed class FixedSizeBlockAllocatorTests
     [Fact]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
-        var memory = new SlabLinearMemory(1, 1);
-        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
-        Assert.True(allocator.TryAllocate(16, 1, out long a));
-        allocator.Free(a, 16, 1);
-        memory.WriteWord(a, 8);
+        (FixedSizeBlockAllocator allocator, _) = OneListedBlockLinkedTo(8);
 
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeClass);
     }
@@ -245,11 +241,7 @@ public sealed class FixedSizeBlockAllocatorTests
     [Fact]
     public void APopThroughALinkOutsideTheMemoryIsRefused()
     {
-        var memory = new SlabLinearMemory(1, 1);
-        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
-        Assert.True(allocator.TryAllocate(16, 1, out long a));
-        allocator.Free(a, 16, 1);
-        memory.WriteWord(a, 1L << 40);
+        (FixedSizeBlockAllocator allocator, long a) = OneListedBlockLinkedTo(1L << 40);
 
         var error = Assert.Throws<InvariantViolationException>(() => allocator.TryAllocate(16, 1, out _));
 
@@ -312,6 +304,17 @@ public sealed class FixedSizeBlockAllocatorTests
         Assert.Equal(2, allocator.FreeBlocksInClass(16));
         Assert.Equal(b, allocator.ClassHead(16));
         allocator.CheckInvariants();
+    }
+
+    /// <summary>Class 16 lists one block whose link a use-after-free write then set to <paramref name="link"/>.</summary>
+    private static (FixedSizeBlockAllocator Allocator, long Block) OneListedBlockLinkedTo(long link)
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        allocator.Free(a, 16, 1);
+        memory.WriteWord(a, link);
+        return (allocator, a);
     }
 
     /// <summary>

@@ -24,6 +24,12 @@
  *   MUTANT_NO_LOWER_MERGE      free never merges with the neighbour below      -> FL-NONADJ
  *   MUTANT_REMAINDER_AFTER     the carved tail is linked AFTER its block       -> FL-SORTED
  * Reachability probes: -DPROBE=n turns reach(n) into a failing assertion (see below).
+ *
+ * Model <-> code conformance (docs/design-notes/0033): -DCONFORMANCE makes a simulation print, after every
+ * operation, the case it took (`case n`, the probe numbers) and the abstract state (`state ...`), which
+ * spec/conformance/export turns into sequences the C# allocator must replay. -DDRIVER leaves the client
+ * out, so that a generated driver can run the same operations (allocate, freeLive) in the order the C#
+ * allocator executed them and assert that the model agrees with what the C# allocator did.
  */
 
 #ifndef MAXPAGES
@@ -35,7 +41,13 @@
 #define NODE      2
 #define PAGE      8
 #define HEAPMAX   (MAXPAGES * PAGE)
-#define MAXREQ    (PAGE + NODE)       /* 10 words: need = 5 NODEs > PAGE, so multi-page growth is reachable */
+/* 10 words = PAGE + NODE: need = 5 NODEs > PAGE, so multi-page growth is reachable. A literal, not the sum:
+   SPIN's random simulation picks uniformly from a select range only when its bounds are constants (with an
+   expression it walks a loop, so large requests almost never come up in spec/conformance/export's runs). */
+#define MAXREQ    10
+#if MAXREQ != PAGE + NODE
+#error "MAXREQ must be PAGE + NODE"
+#endif
 #define NIL       255
 #define MAXNODES  (HEAPMAX / NODE)
 
@@ -53,9 +65,12 @@
 #endif
 
 /* Reachability probes (vacuity checks): compiled with -DPROBE=n, reach(n) becomes a failing assertion, so
-   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. */
+   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. With
+   CONFORMANCE a simulation prints them, so an exported sequence says which cases it covers. */
 #ifdef PROBE
 #define reach(n) if :: PROBE == n -> printf("PROBE %d reached\n", n); assert(false) :: else -> skip fi
+#elif defined(CONFORMANCE)
+#define reach(n) printf("case %d\n", n)
 #else
 #define reach(n) skip
 #endif
@@ -249,13 +264,45 @@ inline checkInvariants() {
   INV(FL-CONSERVE, liveCount != 0 || pages == 0 || (head == 0 && mem[0] == NIL && mem[1] == pages * PAGE))
 }
 
+/* Free the live block at offset k (the caller checked live[k] != 0). */
+inline freeLive(k) {
+  freeAt = k; freeEnd = k + live[k];
+  live[k] = 0; liveCount--;
+  freeRange()
+}
+
+#ifdef CONFORMANCE
+/* The abstract state after an operation, one line (parsed by spec/conformance/export): the page count, the
+   free list in list order as node/size, the live blocks in address order as offset/size. Reads only; uses
+   scratch that resetScratch clears. */
+inline traceState() {
+  printf("state pages %d free", pages);
+  walked = 0; cur = head;
+  do
+  :: cur != NIL && walked <= MAXNODES -> printf(" %d/%d", cur, mem[cur + 1]); walked++; cur = mem[cur]
+  :: else -> break
+  od;
+  printf(" live");
+  pos = 0;
+  do
+  :: pos < HEAPMAX -> if :: live[pos] != 0 -> printf(" %d/%d", pos, live[pos]) :: else -> skip fi; pos++
+  :: else -> break
+  od;
+  printf("\n")
+}
+#else
+#define traceState() skip
+#endif
+
 inline resetScratch() {
   cur = 0; prev = 0; prevPrev = 0; blockEnd = 0; pos = 0; tail = 0; need = 0; alignEff = 0;
   freeAt = 0; freeEnd = 0; walked = 0; grown = 0; coverMask = 0; sumWords = 0; found = false
 }
 
+#ifndef DRIVER
 /* One operation per atomic step: the nondeterministic choices, then the deterministic operation and the
-   full invariant check in one d_step. Only the states between operations are stored. */
+   full invariant check in one d_step. Only the states between operations are stored. The printed lines
+   (`alloc(...) -> ...`, `free(...)`) are also the operation records spec/conformance/export reads. */
 active proctype client() {
   byte req, align, pick, k;
   do
@@ -268,7 +315,7 @@ active proctype client() {
          :: found -> printf("alloc(size %d, align %d) -> offset %d\n", req, align, pos)
          :: else -> printf("alloc(size %d, align %d) -> no memory\n", req, align)
          fi;
-         checkInvariants(); resetScratch(); req = 0; align = 0
+         checkInvariants(); traceState(); resetScratch(); req = 0; align = 0
        }
      }
   :: liveCount > 0 ->
@@ -281,11 +328,10 @@ active proctype client() {
          :: live[k] != 0 && pick > 1 -> pick--; k++
          :: live[k] == 0 -> k++
          od;
-         freeAt = k; freeEnd = k + live[k];
-         live[k] = 0; liveCount--;
-         printf("free(offset %d, size %d)\n", freeAt, freeEnd - freeAt);
-         freeRange(); checkInvariants(); resetScratch(); pick = 0; k = 0
+         printf("free(offset %d, size %d)\n", k, live[k]);
+         freeLive(k); checkInvariants(); traceState(); resetScratch(); pick = 0; k = 0
        }
      }
   od
 }
+#endif

@@ -28,6 +28,12 @@
  *   MUTANT_SPLIT_CS the one-line mutant: DECIDE and ACT in two separate lock acquisitions (check-then-act);
  *                   SPIN must reject it (SLOT-EXCLUSIVE: two workers are handed the same slot).
  *   PROBE=n         reachability probe n (see reach(n) below): SPIN must find a path to that case.
+ *   CONFORMANCE     a simulation prints, after every critical section, the cases it took (`case n`) and the
+ *                   abstract pool state (`state ...`), which spec/conformance/export turns into sequences the
+ *                   C# allocator must replay (docs/design-notes/0033).
+ *   DRIVER          leaves the workers and init out, so that a generated driver can run the same steps
+ *                   (initPool, decide, act) in the order the C# allocator executed them and assert that
+ *                   the model agrees with what the C# allocator did (docs/design-notes/0033).
  */
 
 #ifndef CAP
@@ -60,9 +66,12 @@
 #define EMPTY ((CAP - lastCold) + unusedWarm)    /* EmptySlotCount */
 
 /* Reachability probes (vacuity checks): compiled with -DPROBE=n, reach(n) becomes a failing assertion, so
-   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. */
+   SPIN must find a path to that case; without PROBE they are `skip`. spec/check runs every probe. With
+   CONFORMANCE a simulation prints them, so an exported sequence says which cases it covers. */
 #ifdef PROBE
 #define reach(n) if :: PROBE == n -> printf("PROBE %d reached\n", n); assert(false) :: else -> skip fi
+#elif defined(CONFORMANCE)
+#define reach(n) printf("case %d\n", n)
 #else
 #define reach(n) skip
 #endif
@@ -275,6 +284,61 @@ inline checkInvariants() {
   :: mode == M_FREE   -> printf("worker %d: Free(slot %d, %d bytes)\n", me, s, b) \
   fi
 
+/* All links start as none (the arrays start as 0, a valid slot id). */
+inline initPool() {
+  ci = 0;
+  do
+  :: ci < CAP -> warmPrev[ci] = NIL; warmNext[ci] = NIL; affPrev[ci] = NIL; affNext[ci] = NIL; ci++
+  :: else -> break
+  od;
+  ci = 1;
+  do
+  :: ci <= NKEYS -> affHead[ci] = NIL; affTail[ci] = NIL; ci++
+  :: else -> break
+  od;
+  ci = 0
+}
+
+#ifdef CONFORMANCE
+/* The abstract pool state after a critical section, one line (parsed by spec/conformance/export): lastCold,
+   the counters, kind/affinity/resident bytes of every slot, the warm list head to tail, and the affine list
+   of every key in the map, head to tail. Reads only; bounded on a corrupted list; clears its scratch. */
+inline traceState() {
+  printf("state lastCold %d unusedWarm %d unusedBytes %d slots", lastCold, unusedWarm, unusedBytes);
+  ci = 0;
+  do
+  :: ci < CAP -> printf(" %d/%d/%d", kind[ci], aff[ci], res[ci]); ci++
+  :: else -> break
+  od;
+  printf(" warm");
+  cn = 0; cc = warmHead;
+  do
+  :: cc != NIL && cn < CAP -> printf(" %d", cc); cn++; cc = warmNext[cc]
+  :: else -> break
+  od;
+  ci = 1;
+  do
+  :: ci <= NKEYS ->
+       if
+       :: affPresent[ci] ->
+            printf(" key %d", ci);
+            cn = 0; cc = affHead[ci];
+            do
+            :: cc != NIL && cn < CAP -> printf(" %d", cc); cn++; cc = affNext[cc]
+            :: else -> break
+            od
+       :: else -> skip
+       fi;
+       ci++
+  :: else -> break
+  od;
+  printf("\n");
+  cc = 0; cn = 0; ci = 0
+}
+#else
+#define traceState() skip
+#endif
+
 /* Pick the next operation: Alloc(key), AllocAffineAndClear(key), or Free(the pick-th held slot, b bytes). */
 inline chooseOperation() {
   if
@@ -284,6 +348,39 @@ inline chooseOperation() {
   fi
 }
 
+/* ACT: worker `me` performs the decided operation on slot s (Free: with b resident bytes; `held` counts the
+   slots the worker holds), then every invariant is checked. Shared by the workers and the conformance drivers. */
+inline act(me, mode, key, s, b, held) {
+  if
+  :: mode == M_FREE -> release(me, s, b); held--
+  :: mode == M_ALLOC ->
+       POST(full-only-when-no-slot-free, s != NIL || EMPTY == 0);   /* "full" only when no slot is free */
+       if
+       :: s == NIL -> reach(1)                                       /* pool full */
+       :: s != NIL && key != NOKEY && kind[s] == WARM && aff[s] == key -> reach(2)   /* affine hit */
+       :: s != NIL && kind[s] == COLD && unusedWarm > 0 -> reach(3)  /* cold first, below threshold */
+       :: s != NIL && kind[s] == WARM && aff[s] != key -> reach(4)   /* LRU warm slot evicted */
+       :: else -> skip
+       fi;
+       take(me, mode, key, s);
+       if :: s != NIL -> held++ :: else -> skip fi;
+       observeResult()
+  :: mode == M_AFFINE ->
+       if
+       :: s == NIL && EMPTY > 0 -> reach(5)                          /* no affine slot, others free */
+       :: s != NIL -> reach(6)                                       /* affine hit, affinity cleared */
+       :: else -> skip
+       fi;
+       take(me, mode, key, s);
+       if :: s != NIL -> held++ :: else -> skip fi
+  fi;
+  printf("worker %d: acted\n", me);
+  if :: unusedWarm == CAP -> reach(10) :: else -> skip fi           /* every slot warm */
+  checkInvariants();
+  traceState()
+}
+
+#ifndef DRIVER
 proctype worker(byte me) {
   byte mode, key, s, b, pick, held, k, myTicket;
   do
@@ -315,32 +412,7 @@ proctype worker(byte me) {
        };
        betweenDecideAndAct()
        d_step {                                          /* ACT */
-         if
-         :: mode == M_FREE -> release(me, s, b); held--
-         :: mode == M_ALLOC ->
-              POST(full-only-when-no-slot-free, s != NIL || EMPTY == 0);   /* "full" only when no slot is free */
-              if
-              :: s == NIL -> reach(1)                                       /* pool full */
-              :: s != NIL && key != NOKEY && kind[s] == WARM && aff[s] == key -> reach(2)   /* affine hit */
-              :: s != NIL && kind[s] == COLD && unusedWarm > 0 -> reach(3)  /* cold first, below threshold */
-              :: s != NIL && kind[s] == WARM && aff[s] != key -> reach(4)   /* LRU warm slot evicted */
-              :: else -> skip
-              fi;
-              take(me, mode, key, s);
-              if :: s != NIL -> held++ :: else -> skip fi;
-              observeResult()
-         :: mode == M_AFFINE ->
-              if
-              :: s == NIL && EMPTY > 0 -> reach(5)                          /* no affine slot, others free */
-              :: s != NIL -> reach(6)                                       /* affine hit, affinity cleared */
-              :: else -> skip
-              fi;
-              take(me, mode, key, s);
-              if :: s != NIL -> held++ :: else -> skip fi
-         fi;
-         printf("worker %d: acted\n", me);
-         if :: unusedWarm == CAP -> reach(10) :: else -> skip fi           /* every slot warm */
-         checkInvariants();
+         act(me, mode, key, s, b, held);
          unlockInCriticalSection();
          mode = 0; key = 0; s = 0; b = 0; pick = 0; k = 0; myTicket = 0
        }
@@ -352,19 +424,7 @@ proctype worker(byte me) {
 }
 
 init {
-  d_step {
-    ci = 0;
-    do
-    :: ci < CAP -> warmPrev[ci] = NIL; warmNext[ci] = NIL; affPrev[ci] = NIL; affNext[ci] = NIL; ci++
-    :: else -> break
-    od;
-    ci = 1;
-    do
-    :: ci <= NKEYS -> affHead[ci] = NIL; affTail[ci] = NIL; ci++
-    :: else -> break
-    od;
-    ci = 0
-  };
+  d_step { initPool() };
   atomic {
     ci = 0;
     do
@@ -373,6 +433,7 @@ init {
     od
   }
 }
+#endif
 
 #ifdef LIVENESS
 /* Whenever worker 0 waits for Alloc while a slot is free, it eventually gets a slot, or the pool is (at that

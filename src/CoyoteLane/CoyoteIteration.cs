@@ -20,6 +20,9 @@ public sealed class CoyoteIteration
     /// <summary>The steps so far, each <c>worker: what</c>.</summary>
     public IReadOnlyList<string> Steps => _steps;
 
+    /// <summary>The name of the worker running the caller, or null in the test body (before and after the workers).</summary>
+    public static string? CurrentWorker => s_worker.Value;
+
     /// <summary>Starts a worker as a task; an exception escaping <paramref name="body"/> fails the iteration.</summary>
     /// <param name="name">The worker's name in the step log.</param>
     /// <param name="body">What the worker does.</param>

@@ -18,9 +18,15 @@ public static class ScenarioCatalog
     /// <summary>The mutant gallery: each scenario must end with its expected bug.</summary>
     public static IReadOnlyList<SystematicScenario> Mutants { get; } = Veralloc.Scenarios.Mutants.MutantScenarios.All;
 
-    /// <summary>Finds a scenario by exact name among both lists.</summary>
+    /// <summary>
+    /// The linearizability gallery: the mutants on a shape where only results are checked, each reported as not
+    /// linearizable, beside the same shape on the faithful copy and the real allocator, which must pass.
+    /// </summary>
+    public static IReadOnlyList<SystematicScenario> Histories { get; } = Veralloc.Scenarios.Mutants.MutantScenarios.Histories;
+
+    /// <summary>Finds a scenario by exact name among the three lists.</summary>
     /// <param name="name">The scenario name.</param>
     /// <returns>The scenario, or null.</returns>
     public static SystematicScenario? Find(string name) =>
-        Correct.Concat(Mutants).FirstOrDefault(scenario => string.Equals(scenario.Name, name, StringComparison.Ordinal));
+        Correct.Concat(Mutants).Concat(Histories).FirstOrDefault(scenario => string.Equals(scenario.Name, name, StringComparison.Ordinal));
 }

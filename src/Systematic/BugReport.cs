@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Minimization;
 
 namespace Veralloc.Systematic;
 
@@ -49,6 +50,13 @@ public enum BugKind
     /// schedule (a livelock), or a <see cref="LivenessMonitor"/> stayed hot too long or was hot when the iteration ended.
     /// </summary>
     LivenessViolation,
+
+    /// <summary>
+    /// A history recorded by a <see cref="SystematicContext.Linearizable"/> check is not linearizable: no order of its
+    /// calls that keeps their real-time order makes the sequential model return the recorded results. The message
+    /// says why and draws the history per thread.
+    /// </summary>
+    NotLinearizable,
 }
 
 /// <summary>What one scheduling step did.</summary>
@@ -158,6 +166,15 @@ public sealed class BugReport
     /// <summary>Where the trace was saved, or null when it was not.</summary>
     public string? TracePath { get; internal set; }
 
+    /// <summary>
+    /// When this witness went through <see cref="WitnessMinimizer"/> (or came out of it): the original, the minimised one,
+    /// their sizes and what was proved; null otherwise.
+    /// </summary>
+    public MinimizationResult? Minimization { get; internal set; }
+
+    /// <summary>Why the trace could not be saved under <see cref="TestOptions.TraceDirectory"/>, or null.</summary>
+    public string? TraceSaveError { get; internal set; }
+
     /// <summary>Formats the bug, the interleaving (its last <paramref name="maxSteps"/> steps) and the trace text.</summary>
     /// <param name="maxSteps">The most steps to print; older steps are elided.</param>
     /// <returns>A multi-line report.</returns>
@@ -181,6 +198,20 @@ public sealed class BugReport
         if (TracePath is not null)
         {
             text.Append(CultureInfo.InvariantCulture, $"  trace saved to {TracePath}\n");
+        }
+
+        if (TraceSaveError is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  trace not saved: {TraceSaveError}\n");
+        }
+
+        if (Minimization is { } minimization)
+        {
+            text.Append("  minimised witness: ").Append(minimization.Summary()).Append('\n');
+            if (minimization.Original.TracePath is { } originalPath && minimization.Original != this)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  original trace saved to {originalPath}\n");
+            }
         }
 
         if (ExpectedSteps is not null)

@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -13,6 +15,7 @@ namespace Veralloc.Systematic;
 public sealed class ControlledCondition : IControlledObject
 {
     private readonly Execution _execution;
+    private readonly long _accessKey;
     private readonly VectorClock _clock = new();
     private readonly Queue<LogicalThread> _waiters = new();
 
@@ -25,6 +28,7 @@ public sealed class ControlledCondition : IControlledObject
         }
 
         _execution = execution;
+        _accessKey = execution.NewAccessKey();
         Name = name;
         Lock = lockObject;
     }
@@ -48,9 +52,11 @@ public sealed class ControlledCondition : IControlledObject
         Lock.ReleaseHeld(current);
         current.Notified = false;
         _waiters.Enqueue(current);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         _execution.SchedulingPoint(current, PendingKind.ConditionWait, this);
         current.Notified = false;
         current.Clock.Join(_clock);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         _execution.Log(current, StepKind.Wait, Name);
         _execution.SchedulingPoint(current, PendingKind.Acquire, Lock);
         Lock.AcquireChosen(current);
@@ -76,6 +82,7 @@ public sealed class ControlledCondition : IControlledObject
         }
 
         current.Publish(_clock);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         while (_waiters.Count > 0)
         {
             _waiters.Dequeue().Notified = true;

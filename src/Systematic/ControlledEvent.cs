@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -14,6 +16,7 @@ namespace Veralloc.Systematic;
 public sealed class ControlledEvent : IControlledObject
 {
     private readonly Execution _execution;
+    private readonly long _accessKey;
     private readonly VectorClock _clock = new();
 
     internal ControlledEvent(Execution execution, string name, bool initiallySet, EventResetMode mode)
@@ -24,6 +27,7 @@ public sealed class ControlledEvent : IControlledObject
         }
 
         _execution = execution;
+        _accessKey = execution.NewAccessKey();
         Name = name;
         IsSet = initiallySet;
         Mode = mode;
@@ -52,6 +56,7 @@ public sealed class ControlledEvent : IControlledObject
 
         IsSet = true;
         current.Publish(_clock);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         _execution.Log(current, StepKind.Signal, Name);
         _execution.SchedulingPoint(current, PendingKind.Continue, this);
     }
@@ -59,7 +64,11 @@ public sealed class ControlledEvent : IControlledObject
     /// <summary>Resets the event; not a scheduling point (no thread can become enabled by it).</summary>
     public void Reset()
     {
-        if (_execution.CallerOf("event", Name) is null)
+        if (_execution.CallerOf("event", Name) is { } current)
+        {
+            _execution.Touch(current, _accessKey, AccessKind.Write);
+        }
+        else
         {
             _execution.RequireSetupToChange("event", Name, "Reset");
         }
@@ -92,6 +101,7 @@ public sealed class ControlledEvent : IControlledObject
         }
 
         current.Clock.Join(_clock);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         _execution.Log(current, StepKind.Wait, Name);
     }
 

@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -22,6 +24,7 @@ public sealed class ControlledLock : IControlledObject
     {
         Execution = execution;
         Name = name;
+        AccessKey = execution.NewAccessKey();
     }
 
     /// <summary>The name used in reports.</summary>
@@ -34,6 +37,11 @@ public sealed class ControlledLock : IControlledObject
     public string? OwnerName => Owner?.Name;
 
     internal Execution Execution { get; }
+
+    internal long AccessKey { get; }
+
+    /// <summary>How many times a logical thread has acquired the lock in this iteration.</summary>
+    internal long Acquisitions { get; private set; }
 
     internal LogicalThread? Owner { get; set; }
 
@@ -101,7 +109,9 @@ public sealed class ControlledLock : IControlledObject
     internal void AcquireChosen(LogicalThread current)
     {
         Owner = current;
+        Acquisitions++;
         current.Clock.Join(_clock);
+        Execution.Touch(current, AccessKey, AccessKind.Acquire);
         Execution.Log(current, StepKind.Acquire, Name);
     }
 
@@ -116,6 +126,7 @@ public sealed class ControlledLock : IControlledObject
 
         Owner = null;
         current.Publish(_clock);
+        Execution.Touch(current, AccessKey, AccessKind.Release);
         Execution.Log(current, StepKind.Release, Name);
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -16,6 +18,7 @@ namespace Veralloc.Systematic;
 public sealed class ControlledSemaphore : IControlledObject
 {
     private readonly Execution _execution;
+    private readonly long _accessKey;
     private readonly VectorClock _clock = new();
 
     internal ControlledSemaphore(Execution execution, string name, int initialCount, int maxCount)
@@ -24,6 +27,7 @@ public sealed class ControlledSemaphore : IControlledObject
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(initialCount, maxCount);
         _execution = execution;
+        _accessKey = execution.NewAccessKey();
         Name = name;
         CurrentCount = initialCount;
         MaxCount = maxCount;
@@ -58,6 +62,7 @@ public sealed class ControlledSemaphore : IControlledObject
 
         _execution.SchedulingPoint(current, PendingKind.SemaphoreWait, this);
         CurrentCount--;
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         current.Clock.Join(_clock);
         _execution.Log(current, StepKind.Wait, Name);
     }
@@ -94,6 +99,7 @@ public sealed class ControlledSemaphore : IControlledObject
         if (current is not null)
         {
             current.Publish(_clock);
+            _execution.Touch(current, _accessKey, AccessKind.Write);
             _execution.Log(current, StepKind.Signal, Name);
             _execution.SchedulingPoint(current, PendingKind.Continue, this);
         }

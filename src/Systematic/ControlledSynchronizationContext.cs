@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -44,6 +46,7 @@ internal sealed class ControlledSynchronizationContext(LogicalThread owner) : Sy
         }
 
         owner.Continuations.Enqueue(new PostedContinuation(d, state, clock));
+        execution.Touch(poster, AccessKeys.Global, AccessKind.Global);
         poster.Clock.Tick(poster.Id);
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -113,6 +115,7 @@ internal sealed class ControlledTimer : ITimer, IControlledObject
             throw new InvalidOperationException($"Timer '{Name}' can be changed only by the setup or a logical thread of its iteration.");
         }
 
+        TouchFromThread(execution);
         _periodTicks = period == Timeout.InfiniteTimeSpan ? 0 : period.Ticks;
         DueTicks = dueTime == Timeout.InfiniteTimeSpan ? null : _provider.NowTicks + dueTime.Ticks;
         if (DueTicks is not null && !_running)
@@ -124,7 +127,11 @@ internal sealed class ControlledTimer : ITimer, IControlledObject
         return true;
     }
 
-    public void Dispose() => _disposed = true;
+    public void Dispose()
+    {
+        TouchFromThread(_provider.Execution);
+        _disposed = true;
+    }
 
     public ValueTask DisposeAsync()
     {
@@ -140,6 +147,15 @@ internal sealed class ControlledTimer : ITimer, IControlledObject
         }
     }
 
+    /// <summary>Timers decide which timer thread is enabled (the earliest due): partial-order reduction orders them with everything.</summary>
+    private static void TouchFromThread(Execution execution)
+    {
+        if (Scheduler.CurrentThread is { } current && current.Execution == execution && !execution.InCheckMode)
+        {
+            execution.Touch(current, AccessKeys.Global, AccessKind.Global);
+        }
+    }
+
     private void Fire()
     {
         var execution = _provider.Execution;
@@ -147,6 +163,7 @@ internal sealed class ControlledTimer : ITimer, IControlledObject
         while (true)
         {
             execution.SchedulingPoint(self, PendingKind.Timer, this);
+            execution.Touch(self, AccessKeys.Global, AccessKind.Global);
             if (_disposed || DueTicks is not { } due)
             {
                 _running = false;

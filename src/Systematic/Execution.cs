@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Dpor;
 using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
@@ -45,12 +46,15 @@ internal sealed class Execution
     private static readonly TimeSpan s_abortGrace = TimeSpan.FromSeconds(2);
 
     private readonly ISchedulingStrategy _strategy;
+    private readonly DporStrategy? _reduction;
+    private readonly EventLog? _events;
     private readonly WorkerPool _pool;
     private readonly SemaphoreSlim _driverGate;
     private readonly List<LogicalThread> _threads = [];
     private readonly List<int> _enabled = [];
     private readonly List<Check> _invariants = [];
     private readonly List<Check> _quiescenceChecks = [];
+    private readonly List<GuardedState> _guardedStates = [];
     private readonly List<LivenessMonitor> _monitors = [];
     private readonly List<int> _decisions;
     private readonly List<StepRecord> _steps;
@@ -72,13 +76,17 @@ internal sealed class Execution
     private volatile LogicalThread? _running;
     private volatile int _schedulingPoints;
     private int _lastChosen = -1;
+    private int _setupObjects;
 
     /// <summary>The managed id of the thread running a check (invariant or quiescence), else 0.</summary>
     private volatile int _checkThreadId;
 
-    public Execution(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount)
+    public Execution(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, EventLog? events = null)
     {
         _strategy = strategy;
+        _reduction = strategy as DporStrategy;
+        _events = events;
+        _events?.Clear();
         _pool = pool;
         _driverGate = driverGate;
         _maxSteps = options.MaxSteps;
@@ -106,6 +114,9 @@ internal sealed class Execution
     public bool InCheckMode => _checkThreadId != 0;
 
     public FoundBug? Bug { get; private set; }
+
+    /// <summary>True when partial-order reduction stopped the iteration early: every enabled thread was asleep.</summary>
+    public bool Pruned { get; private set; }
 
     /// <summary>True when a logical thread never came back: its worker is lost and the pool must not be trusted.</summary>
     public bool Hung { get; private set; }
@@ -168,6 +179,12 @@ internal sealed class Execution
         var thread = new LogicalThread(this, _threads.Count, name, body, asyncBody, worker, clock);
         clock.Tick(thread.Id);
         current?.Clock.Tick(current.Id);
+        if (current is not null)
+        {
+            Touch(current, AccessKeys.SpawnRegistry, AccessKind.Write);
+            Touch(current, AccessKeys.Thread(thread.Id), AccessKind.Causal);
+        }
+
         worker.Assign(thread);
         _threads.Add(thread);
         return thread;
@@ -270,6 +287,7 @@ internal sealed class Execution
                 thread.Pending = PendingKind.None;
                 thread.PendingTarget = null;
                 Log(thread, StepKind.Start, null);
+                Touch(thread, AccessKeys.Thread(thread.Id), AccessKind.Causal);
                 if (thread.AsyncBody is { } asyncBody)
                 {
                     thread.BodyTask = asyncBody() ?? throw new InvalidOperationException($"The asynchronous body of thread '{thread.Name}' returned a null task.");
@@ -337,7 +355,7 @@ internal sealed class Execution
         current.Pending = kind;
         current.PendingTarget = target;
         current.State = ThreadState.Waiting;
-        if (_checkEveryPoint && _invariants.Count > 0)
+        if (_checkEveryPoint && (_invariants.Count > 0 || _guardedStates.Count > 0))
         {
             CheckInvariants();
             if (_aborting)
@@ -399,6 +417,8 @@ internal sealed class Execution
             _decisions.Add(ChoiceEncoding.Value(value));
         }
 
+        _events?.Touch(value, AccessKind.Value);
+
         _points.AddValuePoint(range, value);
         if (_expected is not null && index < _compareCount && !_points.SameOptions(index, _expected))
         {
@@ -408,6 +428,33 @@ internal sealed class Execution
 
         Log(current, StepKind.Choice, string.Create(CultureInfo.InvariantCulture, $"{value} of {range}"));
         return value;
+    }
+
+    /// <summary>
+    /// Records that the running step of <paramref name="thread"/> touched a controlled object, for partial-order
+    /// reduction; free when no reduction or class counting is on.
+    /// </summary>
+    public void Touch(LogicalThread thread, long key, AccessKind kind)
+    {
+        if (_events is not null && thread.Execution == this && !_aborting)
+        {
+            _events.Touch(key, kind);
+        }
+    }
+
+    /// <summary>
+    /// A key for a controlled object being created: from its creator (the setup or a logical thread) and how many objects
+    /// that creator made before, so the key does not depend on the interleaving.
+    /// </summary>
+    public long NewAccessKey()
+    {
+        var current = Scheduler.CurrentThread;
+        if (current is not null && current.Execution == this && !InCheckMode)
+        {
+            return AccessKeys.Object(current.Id, current.CreatedObjects++);
+        }
+
+        return AccessKeys.Object(-1, _setupObjects++);
     }
 
     /// <summary>Records a step of <paramref name="thread"/> (null: the setup).</summary>
@@ -505,9 +552,10 @@ internal sealed class Execution
         }
 
         Log(thread, StepKind.End, null);
-        if (_checkEveryPoint && _invariants.Count > 0)
+        Touch(thread, AccessKeys.Thread(thread.Id), AccessKind.Causal);
+        if (_checkEveryPoint && (_invariants.Count > 0 || _guardedStates.Count > 0))
         {
-            CheckInvariants();
+            CheckInvariants(thread);
         }
 
         var next = _aborting ? Failed : Decide(current: null);
@@ -530,6 +578,7 @@ internal sealed class Execution
             SchedulingPoint(thread, PendingKind.Await, null);
             var continuation = thread.Continuations.Dequeue();
             thread.Clock.Join(continuation.PosterClock);
+            Touch(thread, AccessKeys.Global, AccessKind.Global);
             Log(thread, StepKind.Resume, null);
             continuation.Callback(continuation.State);
         }
@@ -580,6 +629,14 @@ internal sealed class Execution
             return Failed;
         }
 
+        if (_reduction is not null && _reduction.ShouldPrune(_enabled))
+        {
+            // Every enabled thread sleeps: each continuation from here is equivalent to one explored before.
+            Pruned = true;
+            _aborting = true;
+            return Failed;
+        }
+
         var fair = _fairAfter is { } fairAfter && index >= fairAfter;
         if (fair)
         {
@@ -609,6 +666,7 @@ internal sealed class Execution
         }
 
         _points.SetLastChoice(choice);
+        _events?.BeginStep(index, choice);
         _lastChosen = choice;
         return choice;
     }
@@ -796,11 +854,16 @@ internal sealed class Execution
         return true;
     }
 
-    private void CheckInvariants()
+    private void CheckInvariants(LogicalThread? stepOwner = null)
     {
         _checkThreadId = Environment.CurrentManagedThreadId;
         try
         {
+            if (!CheckGuardedStates(stepOwner ?? Scheduler.CurrentThread))
+            {
+                return;
+            }
+
             foreach (var check in _invariants)
             {
                 if (check.OnlyWhenFree is ControlledLock { IsHeld: true })
@@ -867,6 +930,11 @@ internal sealed class Execution
                 ReportBug(BugKind.InvariantViolation, current, $"{what} '{check.Name}' does not hold{Where(current)}", null);
                 return false;
             }
+        }
+        catch (Linearizability.NotLinearizableException notLinearizable)
+        {
+            ReportBug(BugKind.NotLinearizable, current, notLinearizable.Message, notLinearizable);
+            return false;
         }
         catch (Exception exception) when (exception is not ExecutionCanceledException)
         {
@@ -958,7 +1026,75 @@ internal sealed class Execution
         checks.Add(new Check(name, check, holds, onlyWhenFree));
     }
 
+    public void AddGuardedState(string name, ControlledLock guard, Func<long> fingerprint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(guard);
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        RequireSetup($"Guarded state '{name}'");
+        if (guard.Execution != this)
+        {
+            throw new ArgumentException($"Lock '{guard.Name}' belongs to another iteration.", nameof(guard));
+        }
+
+        _guardedStates.Add(new GuardedState(name, guard, fingerprint));
+    }
+
+    /// <summary>
+    /// Compares each guarded state whose lock is free with its fingerprint at the previous point where the lock was free;
+    /// a change with no acquisition in between was made by <paramref name="stepOwner"/>'s step without the lock.
+    /// </summary>
+    private bool CheckGuardedStates(LogicalThread? stepOwner)
+    {
+        foreach (var state in _guardedStates)
+        {
+            if (state.Guard.IsHeld)
+            {
+                continue;
+            }
+
+            long fingerprint;
+            try
+            {
+                fingerprint = state.Fingerprint();
+            }
+            catch (Exception exception) when (exception is not ExecutionCanceledException)
+            {
+                ReportBug(BugKind.InvariantViolation, stepOwner, $"the fingerprint of guarded state '{state.Name}' failed{Where(stepOwner)}: {exception.Message}", exception);
+                return false;
+            }
+
+            if (state.HasBaseline && state.AcquisitionsAtBaseline == state.Guard.Acquisitions && fingerprint != state.Baseline)
+            {
+                var who = stepOwner is null ? "a step" : $"thread '{stepOwner.Name}'{(stepOwner.Operation is null ? string.Empty : $" [{stepOwner.Operation}]")}";
+                ReportBug(BugKind.DataRace, stepOwner, $"data race on state '{state.Name}' guarded by lock '{state.Guard.Name}': {who} changed it in a step in which it did not hold the lock (nobody acquired the lock since the state was last seen with the lock free); every change of guarded state must happen inside the lock", null);
+                return false;
+            }
+
+            state.Baseline = fingerprint;
+            state.HasBaseline = true;
+            state.AcquisitionsAtBaseline = state.Guard.Acquisitions;
+        }
+
+        return true;
+    }
+
     private sealed record Check(string Name, Action? Action, Func<bool>? Predicate, IControlledObject? OnlyWhenFree);
+
+    private sealed class GuardedState(string name, ControlledLock guard, Func<long> fingerprint)
+    {
+        public string Name { get; } = name;
+
+        public ControlledLock Guard { get; } = guard;
+
+        public Func<long> Fingerprint { get; } = fingerprint;
+
+        public bool HasBaseline { get; set; }
+
+        public long Baseline { get; set; }
+
+        public long AcquisitionsAtBaseline { get; set; }
+    }
 }
 
 /// <summary>The per-iteration buffers an execution fills; reused across iterations of a run.</summary>

@@ -1,3 +1,5 @@
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -51,9 +53,14 @@ public sealed class LogicalThread
         get
         {
             var reader = Scheduler.CurrentThread;
-            if (reader is not null && reader != this && reader.Execution == Execution && State == ThreadState.Done)
+            if (reader is not null && reader != this && reader.Execution == Execution)
             {
-                reader.Clock.Join(Clock);
+                // Whether the task is complete yet depends on the order of this read and the thread's end.
+                Execution.Touch(reader, AccessKeys.Thread(Id), AccessKind.Global);
+                if (State == ThreadState.Done)
+                {
+                    reader.Clock.Join(Clock);
+                }
             }
 
             return _completion.Task;
@@ -86,6 +93,9 @@ public sealed class LogicalThread
 
     /// <summary>Set by a condition's pulse; consumed when the thread wakes.</summary>
     internal bool Notified { get; set; }
+
+    /// <summary>How many controlled objects this thread has created: the sequence part of their access keys.</summary>
+    internal int CreatedObjects { get; set; }
 
     /// <summary>Read by the driver while a worker may write it (when an iteration unwinds), hence volatile.</summary>
     internal ThreadState State
@@ -129,6 +139,7 @@ public sealed class LogicalThread
 
         Execution.SchedulingPoint(current, PendingKind.Join, new JoinTarget(this));
         current.Clock.Join(Clock);
+        Execution.Touch(current, AccessKeys.Thread(Id), AccessKind.Causal);
         Execution.Log(current, StepKind.Join, Name);
     }
 

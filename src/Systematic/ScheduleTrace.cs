@@ -194,142 +194,183 @@ public sealed class ScheduleTrace
     /// <summary>Parses the text form written by <see cref="ToText()"/> (version 1 or 2).</summary>
     /// <param name="text">The trace text.</param>
     /// <returns>The trace.</returns>
-    /// <exception cref="FormatException">The text is not a trace, has an unsupported version, or is malformed.</exception>
-    public static ScheduleTrace Parse(string text)
+    /// <exception cref="FormatException">
+    /// The text is not a trace, has an unsupported version, or is malformed; the message begins <c>line N:</c>.
+    /// </exception>
+    public static ScheduleTrace Parse(string text) => Parse(text, sourceName: null);
+
+    /// <summary>
+    /// Parses the text form written by <see cref="ToText()"/> (version 1 or 2), naming <paramref name="sourceName"/> in
+    /// errors. Every count is checked before anything is sized from it: the run-length tokens of the schedule are summed
+    /// and held to the declared <c>decisions</c>, the recorded points (every decision is made at one) and
+    /// <see cref="MaxLength"/> before the schedule is expanded.
+    /// </summary>
+    /// <param name="text">The trace text.</param>
+    /// <param name="sourceName">The file the text came from, or null.</param>
+    /// <returns>The trace.</returns>
+    /// <exception cref="FormatException">
+    /// The text is not a trace, has an unsupported version, or is malformed; the message is
+    /// <c>source:line: problem</c> (<c>line N: problem</c> without a source), quoting the offending text as it is.
+    /// </exception>
+    public static ScheduleTrace Parse(string text, string? sourceName)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var lines = text.Split('\n').Select(line => line.TrimEnd('\r').Trim()).Where(line => line.Length > 0 && !line.StartsWith('#')).ToList();
-        if (lines.Count == 0)
-        {
-            throw new FormatException($"Empty trace: expected a '{Magic} {FormatVersion}' header.");
-        }
+        FormatException Fail(int lineNumber, string problem, Exception? inner = null) =>
+            new($"{(sourceName is null ? "line " : sourceName + ":")}{lineNumber.ToString(CultureInfo.InvariantCulture)}: {problem}", inner);
 
-        var header = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (header.Length != 2 || header[0] != Magic)
-        {
-            throw new FormatException($"Not a trace: first line is '{lines[0]}', expected '{Magic} {FormatVersion}'.");
-        }
-
-        var version = ParseInt(header[1], "version");
-        if (version is not (1 or FormatVersion))
-        {
-            throw new FormatException($"Unsupported trace version {header[1]}: this engine reads versions 1 and {FormatVersion}.");
-        }
-
+        // Some editors start UTF-8 files with a byte-order mark; it is not part of the header.
+        var rawLines = text.TrimStart('\uFEFF').Split('\n');
+        var version = 0;
+        var lastLine = 1;
         StrategyKind? strategy = null;
         var seed = 0;
         var iteration = 0;
         string? scenario = null;
         BugKind? bug = null;
-        int? declared = null;
+        (int Count, int Line)? declared = null;
         int? maxSteps = null;
         int? fairAfter = null;
         var fairSeen = false;
-        List<int>? choices = null;
+        (string Tokens, int Line)? schedule = null;
         PointLog? points = null;
-        int? declaredPoints = null;
-        foreach (var line in lines.Skip(1))
+        (int Count, int Line)? declaredPoints = null;
+        for (var index = 0; index < rawLines.Length; index++)
         {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            var key = space < 0 ? line : line[..space];
-            var value = space < 0 ? string.Empty : line[(space + 1)..].Trim();
-            if (points is not null && key is "p" or "v")
+            var line = rawLines[index].TrimEnd('\r').Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
             {
-                if (points.Count >= declaredPoints)
-                {
-                    throw new FormatException($"The trace declares {declaredPoints} points but holds more ('{line}').");
-                }
-
-                points.ParseLine(line);
                 continue;
             }
 
-            switch (key)
+            var lineNumber = lastLine = index + 1;
+            try
             {
-                case "strategy":
-                    try
+                if (version == 0)
+                {
+                    version = ParseHeader(line);
+                    continue;
+                }
+
+                var space = line.IndexOf(' ', StringComparison.Ordinal);
+                var key = space < 0 ? line : line[..space];
+                var value = space < 0 ? string.Empty : line[(space + 1)..].Trim();
+                if (points is not null && key is "p" or "v")
+                {
+                    if (points.Count >= declaredPoints!.Value.Count)
                     {
-                        strategy = StrategyNames.Parse(value);
-                    }
-                    catch (ArgumentException e)
-                    {
-                        throw new FormatException(e.Message, e);
+                        throw new FormatException($"the trace declares {declaredPoints.Value.Count} points but holds more ('{line}')");
                     }
 
-                    break;
-                case "seed":
-                    seed = ParseInt(value, key);
-                    break;
-                case "iteration":
-                    iteration = ParseInt(value, key);
-                    break;
-                case "scenario":
-                    scenario = value;
-                    break;
-                case "bug":
-                    bug = Enum.TryParse<BugKind>(value, ignoreCase: false, out var kind) && Enum.IsDefined(kind) && !value.Any(char.IsDigit)
-                        ? kind
-                        : throw new FormatException($"Unknown bug kind '{value}'.");
-                    break;
-                case "decisions":
-                    declared = ParseInt(value, key);
-                    break;
-                case "schedule":
-                    choices = ParseSchedule(value, version);
-                    break;
-                case "max-steps" when version >= 2:
-                    maxSteps = ParseInt(value, key);
-                    break;
-                case "fair-after" when version >= 2:
-                    fairAfter = value == "off" ? null : ParseInt(value, key);
-                    fairSeen = true;
-                    break;
-                case "points" when version >= 2:
-                    declaredPoints = ParseInt(value, key);
-                    if (declaredPoints is < 0 or > MaxLength)
-                    {
-                        throw new FormatException($"Bad point count {declaredPoints}: expected 0 to {MaxLength}.");
-                    }
+                    points.ParseLine(line);
+                    continue;
+                }
 
-                    points = new PointLog();
-                    break;
-                default:
-                    throw new FormatException($"Unknown trace line '{line}'.");
+                switch (key)
+                {
+                    case "strategy":
+                        try
+                        {
+                            strategy = StrategyNames.Parse(value);
+                        }
+                        catch (ArgumentException e)
+                        {
+                            throw new FormatException(e.Message, e);
+                        }
+
+                        break;
+                    case "seed":
+                        seed = ParseInt(value, key);
+                        break;
+                    case "iteration":
+                        iteration = ParseInt(value, key);
+                        if (iteration < 0)
+                        {
+                            throw new FormatException($"iteration {iteration} is negative");
+                        }
+
+                        break;
+                    case "scenario":
+                        scenario = value;
+                        break;
+                    case "bug":
+                        bug = Enum.TryParse<BugKind>(value, ignoreCase: false, out var kind) && Enum.IsDefined(kind) && !value.Any(char.IsDigit)
+                            ? kind
+                            : throw new FormatException($"unknown bug kind '{value}'");
+                        break;
+                    case "decisions":
+                        declared = (ParseCount(value, key), lineNumber);
+                        break;
+                    case "schedule":
+                        schedule = schedule is null ? (value, lineNumber) : throw new FormatException($"a second 'schedule' line (the first is line {schedule.Value.Line})");
+                        break;
+                    case "max-steps" when version >= 2:
+                        maxSteps = ParseInt(value, key);
+                        if (maxSteps < 1)
+                        {
+                            throw new FormatException($"max-steps {maxSteps} must be positive");
+                        }
+
+                        break;
+                    case "fair-after" when version >= 2:
+                        fairAfter = value == "off" ? null : ParseInt(value, key);
+                        fairSeen = true;
+                        if (fairAfter < 0)
+                        {
+                            throw new FormatException($"fair-after {fairAfter} must be 'off' or non-negative");
+                        }
+
+                        break;
+                    case "points" when version >= 2:
+                        declaredPoints = points is null ? (ParseCount(value, key), lineNumber) : throw new FormatException($"a second 'points' line (the first is line {declaredPoints!.Value.Line})");
+                        points = new PointLog();
+                        break;
+                    default:
+                        throw new FormatException($"unknown trace line '{line}'");
+                }
             }
+            catch (FormatException e)
+            {
+                throw Fail(lineNumber, e.Message.TrimEnd('.'), e);
+            }
+        }
+
+        if (version == 0)
+        {
+            throw Fail(lastLine, $"empty trace: expected a '{Magic} {FormatVersion}' header");
         }
 
         if (strategy is null)
         {
-            throw new FormatException("The trace has no 'strategy' line.");
+            throw Fail(lastLine, "the trace has no 'strategy' line");
         }
 
-        if (choices is null)
+        if (schedule is not { } scheduleLine)
         {
-            throw new FormatException("The trace has no 'schedule' line.");
+            throw Fail(lastLine, "the trace has no 'schedule' line");
         }
 
-        if (declared is { } count && count != choices.Count)
+        if (points is not null && points.Count != declaredPoints!.Value.Count)
         {
-            throw new FormatException($"The trace declares {count} decisions but its schedule holds {choices.Count}.");
+            throw Fail(declaredPoints.Value.Line, $"the trace declares {declaredPoints.Value.Count} points but holds {points.Count}");
         }
 
-        if (points is not null && points.Count != declaredPoints)
+        int[] choices;
+        try
         {
-            throw new FormatException($"The trace declares {declaredPoints} points but holds {points.Count}.");
+            choices = ParseSchedule(scheduleLine.Tokens, version, declared?.Count, points?.Count);
+        }
+        catch (FormatException e)
+        {
+            throw Fail(scheduleLine.Line, e.Message, e);
         }
 
-        if (iteration < 0)
+        if (declared is { } count && count.Count != choices.Length)
         {
-            throw new FormatException($"Iteration {iteration} is negative.");
-        }
-
-        if (maxSteps is < 1 || fairAfter is < 0)
-        {
-            throw new FormatException("The trace's max-steps must be positive and its fair-after non-negative.");
+            throw Fail(count.Line, $"the trace declares {count.Count} decisions but its schedule (line {scheduleLine.Line}) holds {choices.Length}");
         }
 
         TraceSettings? settings = maxSteps is { } steps ? new TraceSettings(steps, fairSeen ? fairAfter : null) : null;
-        return new ScheduleTrace(choices.ToArray(), strategy.Value, seed, iteration, scenario, bug, points, settings);
+        return new ScheduleTrace(choices, strategy.Value, seed, iteration, scenario, bug, points, settings);
     }
 
     /// <summary>Writes the text form to <paramref name="path"/>, creating its directory.</summary>
@@ -349,11 +390,11 @@ public sealed class ScheduleTrace
     /// <summary>Reads a trace written by <see cref="Save"/>.</summary>
     /// <param name="path">The file to read.</param>
     /// <returns>The trace.</returns>
-    /// <exception cref="FormatException">The file is not a valid trace.</exception>
+    /// <exception cref="FormatException">The file is not a valid trace; the message is <c>file:line: problem</c>.</exception>
     public static ScheduleTrace Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Parse(File.ReadAllText(path));
+        return Parse(File.ReadAllText(path), Path.GetFileName(path));
     }
 
     internal static ScheduleTrace FromExecution(IReadOnlyList<int> encoded, StrategyKind strategy, int seed, int iteration, string? scenario, BugKind? bug, PointLog points, TraceSettings settings)
@@ -380,11 +421,33 @@ public sealed class ScheduleTrace
         return encoded.ToArray();
     }
 
-    private static List<int> ParseSchedule(string value, int version)
+    private static int ParseHeader(string line)
     {
-        var choices = new List<int>();
-        foreach (var token in value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        var header = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (header.Length != 2 || header[0] != Magic)
         {
+            throw new FormatException($"not a trace: the first line is '{line}', expected '{Magic} {FormatVersion}'");
+        }
+
+        var version = ParseInt(header[1], "version");
+        return version is 1 or FormatVersion
+            ? version
+            : throw new FormatException($"unsupported trace version {header[1]}: this engine reads versions 1 and {FormatVersion}");
+    }
+
+    /// <summary>
+    /// Expands the schedule's tokens (<c>x</c>, <c>?v</c>, <c>x*n</c>) after checking every token and summing the repeat
+    /// counts, so a short line cannot ask for more than the trace can hold: <see cref="MaxLength"/>, the declared count,
+    /// and the recorded points (every decision is made at a scheduling point).
+    /// </summary>
+    private static int[] ParseSchedule(string value, int version, int? declared, int? pointCount)
+    {
+        var tokens = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var runs = new (int Encoded, int Repeat)[tokens.Length];
+        long total = 0;
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var token = tokens[t];
             var star = token.IndexOf('*', StringComparison.Ordinal);
             var head = star < 0 ? token : token[..star];
             var isValue = version >= 2 && head.StartsWith('?');
@@ -392,26 +455,49 @@ public sealed class ScheduleTrace
             var repeat = star < 0 ? 1 : ParseInt(token[(star + 1)..], "repeat count");
             if (number < 0 || repeat < 1)
             {
-                throw new FormatException($"Bad schedule token '{token}': ids and values are non-negative and repeat counts positive.");
+                throw new FormatException($"bad schedule token '{token}': ids and values are non-negative and repeat counts positive");
             }
 
-            if (repeat > MaxLength - choices.Count)
+            total += repeat;
+            if (total > MaxLength)
             {
-                throw new FormatException($"Bad schedule token '{token}': the schedule would hold more than {MaxLength} decisions.");
+                throw new FormatException($"bad schedule token '{token}': the schedule would hold more than {MaxLength} decisions");
             }
 
-            var encoded = isValue ? ChoiceEncoding.Value(number) : number;
-            for (var i = 0; i < repeat; i++)
+            if (total > declared)
             {
-                choices.Add(encoded);
+                throw new FormatException($"bad schedule token '{token}': the schedule would hold more than the {declared} decisions the trace declares");
             }
+
+            if (total > pointCount)
+            {
+                throw new FormatException($"bad schedule token '{token}': the schedule would hold more decisions than the {pointCount} scheduling points the trace records (every decision is made at one)");
+            }
+
+            runs[t] = (isValue ? ChoiceEncoding.Value(number) : number, repeat);
+        }
+
+        var choices = new int[total];
+        var next = 0;
+        foreach (var (encoded, repeat) in runs)
+        {
+            choices.AsSpan(next, repeat).Fill(encoded);
+            next += repeat;
         }
 
         return choices;
     }
 
+    private static int ParseCount(string value, string what)
+    {
+        var count = ParseInt(value, what);
+        return count is >= 0 and <= MaxLength
+            ? count
+            : throw new FormatException($"bad {what} count {count}: expected 0 to {MaxLength}");
+    }
+
     private static int ParseInt(string value, string what) =>
         int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
             ? parsed
-            : throw new FormatException($"Bad {what} '{value}': expected an integer.");
+            : throw new FormatException($"bad {what} '{value}': expected an integer");
 }

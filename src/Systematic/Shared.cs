@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Veralloc.Systematic.Dpor;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -17,6 +19,7 @@ namespace Veralloc.Systematic;
 public sealed class Shared<T> : IControlledObject
 {
     private readonly Execution _execution;
+    private readonly long _accessKey;
     private T _value;
     private Access _lastWrite;
     private Access[] _reads = [];
@@ -24,6 +27,7 @@ public sealed class Shared<T> : IControlledObject
     internal Shared(Execution execution, string name, T initial)
     {
         _execution = execution;
+        _accessKey = execution.NewAccessKey();
         Name = name;
         _value = initial;
     }
@@ -50,6 +54,7 @@ public sealed class Shared<T> : IControlledObject
         }
 
         _execution.SchedulingPoint(current, PendingKind.Read, this);
+        _execution.Touch(current, _accessKey, AccessKind.Read);
         var step = _execution.StepLog.Count;
         _execution.Log(current, StepKind.Read, Name);
         if (!_lastWrite.HappensBefore(current))
@@ -79,6 +84,7 @@ public sealed class Shared<T> : IControlledObject
         }
 
         _execution.SchedulingPoint(current, PendingKind.Write, this);
+        _execution.Touch(current, _accessKey, AccessKind.Write);
         var step = _execution.StepLog.Count;
         _execution.Log(current, StepKind.Write, Name);
         if (!_lastWrite.HappensBefore(current))

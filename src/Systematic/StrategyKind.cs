@@ -17,12 +17,19 @@ public enum StrategyKind
 
     /// <summary>Follows a recorded <see cref="ScheduleTrace"/> decision by decision.</summary>
     Replay,
+
+    /// <summary>
+    /// Dynamic partial-order reduction (source sets and sleep sets): enumerates every schedule up to reordering of
+    /// independent steps, with no preemption bound, exploring one or a few schedules per equivalence class instead of
+    /// all of them. Sound for threads that share state only through controlled objects (see spec/systematic.md).
+    /// </summary>
+    Dpor,
 }
 
 /// <summary>Parses and formats <see cref="StrategyKind"/> names as the command line and traces spell them.</summary>
 public static class StrategyNames
 {
-    /// <summary>Returns the lower-case name of <paramref name="kind"/> (<c>random</c>, <c>pct</c>, <c>dfs</c>, <c>replay</c>).</summary>
+    /// <summary>Returns the lower-case name of <paramref name="kind"/> (<c>random</c>, <c>pct</c>, <c>dfs</c>, <c>dpor</c>, <c>replay</c>).</summary>
     /// <param name="kind">The strategy.</param>
     /// <returns>Its name.</returns>
     public static string ToName(StrategyKind kind) => kind switch
@@ -31,6 +38,7 @@ public static class StrategyNames
         StrategyKind.Pct => "pct",
         StrategyKind.Dfs => "dfs",
         StrategyKind.Replay => "replay",
+        StrategyKind.Dpor => "dpor",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown strategy."),
     };
 
@@ -47,7 +55,8 @@ public static class StrategyNames
             "pct" => StrategyKind.Pct,
             "dfs" => StrategyKind.Dfs,
             "replay" => StrategyKind.Replay,
-            _ => throw new ArgumentException($"Unknown strategy '{name}': expected random, pct, dfs or replay.", nameof(name)),
+            "dpor" => StrategyKind.Dpor,
+            _ => throw new ArgumentException($"Unknown strategy '{name}': expected random, pct, dfs, dpor or replay.", nameof(name)),
         };
     }
 }

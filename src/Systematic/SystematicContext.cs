@@ -121,6 +121,23 @@ public sealed class SystematicContext
     public void AddInvariant(string name, Func<bool> holds, ControlledLock? onlyWhenFree = null) =>
         _execution.AddInvariant(name, null, holds, onlyWhenFree);
 
+    /// <summary>
+    /// Declares that the state summarised by <paramref name="fingerprint"/> changes only while <paramref name="guard"/> is
+    /// held. At every scheduling point where the lock is free the engine takes the fingerprint; if it differs from the one
+    /// taken at the previous such point although nobody acquired the lock in between, the step that ran in between
+    /// changed guarded state without the lock, and the iteration fails with <see cref="BugKind.DataRace"/>. This checks,
+    /// on every schedule, the data-race freedom that partial-order reduction assumes (<see cref="StrategyKind.Dpor"/>);
+    /// like invariants it runs only when <see cref="TestOptions.CheckInvariantsAtEveryPoint"/> is on.
+    /// </summary>
+    /// <param name="name">The name of the state, used in reports.</param>
+    /// <param name="guard">The lock that guards it.</param>
+    /// <param name="fingerprint">
+    /// A summary of the state that changes whenever the state does (a hash of counters and lists); it runs like an
+    /// invariant check, while every logical thread is parked, and may take the free guard lock.
+    /// </param>
+    public void AddGuardedState(string name, ControlledLock guard, Func<long> fingerprint) =>
+        _execution.AddGuardedState(name, guard, fingerprint);
+
     /// <summary>Registers a check run once, after every logical thread has ended without a bug.</summary>
     /// <param name="name">The name used in reports.</param>
     /// <param name="check">Throws when the final state is wrong.</param>
@@ -130,6 +147,31 @@ public sealed class SystematicContext
     /// <param name="name">The name used in reports.</param>
     /// <param name="holds">Returns false when the final state is wrong.</param>
     public void AtQuiescence(string name, Func<bool> holds) => _execution.AddQuiescenceCheck(name, null, holds);
+
+    /// <summary>
+    /// Checks that the calls this iteration makes through the returned check are linearizable against
+    /// <paramref name="model"/>: each logical thread performs its operations with
+    /// <see cref="Linearizability.LinearizabilityCheck{TState, TOperation, TResult}.Call(TOperation, Func{TResult})"/>, which records their invocations and
+    /// responses; once every thread has ended, the history is searched for an order of the calls that keeps their
+    /// real-time order and makes the model return every recorded result. When there is none the iteration fails with
+    /// <see cref="BugKind.NotLinearizable"/>, its message drawing the history per thread.
+    /// </summary>
+    /// <typeparam name="TState">The model's state.</typeparam>
+    /// <typeparam name="TOperation">An operation with its arguments.</typeparam>
+    /// <typeparam name="TResult">What an operation returns.</typeparam>
+    /// <param name="model">The sequential specification.</param>
+    /// <param name="name">The name used in reports.</param>
+    /// <returns>The check, through which the threads call the object under test.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Called after the setup (the check is registered at quiescence).</exception>
+    public Linearizability.LinearizabilityCheck<TState, TOperation, TResult> Linearizable<TState, TOperation, TResult>(
+        Linearizability.ISequentialModel<TState, TOperation, TResult> model, string name = "linearizable")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var check = new Linearizability.LinearizabilityCheck<TState, TOperation, TResult>(_execution, model, Named(name, "linearizability check"));
+        AtQuiescence(name, check.CheckAtQuiescence);
+        return check;
+    }
 
     private string Named(string name, string what)
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Veralloc.Systematic.Dpor;
+using Veralloc.Systematic.Minimization;
 using Veralloc.Systematic.Strategies;
 
 namespace Veralloc.Systematic;
@@ -37,7 +39,19 @@ public static class SystematicTest
         ArgumentNullException.ThrowIfNull(scenario);
         options.Validate();
 
-        var strategy = CreateStrategy(options);
+        var result = RunStrategy(options, scenario, CreateStrategy(options), passOver: null);
+        return options.MinimizeWitness && result.Bug is { } found && WitnessMinimizer.CanMinimize(found.Kind)
+            ? new TestResult(result.Statistics, WitnessMinimizer.MinimizeFound(found, scenario, options))
+            : result;
+    }
+
+    /// <summary>
+    /// Explores under <paramref name="strategy"/>. A bug for which <paramref name="passOver"/> (given its kind and the
+    /// number of steps that led to it) returns true ends its iteration but not the run: exploration goes on to the next
+    /// schedule, as the minimiser needs when it looks for one kind of bug, or for a shorter witness of it.
+    /// </summary>
+    internal static TestResult RunStrategy(TestOptions options, Action<SystematicContext> scenario, ISchedulingStrategy strategy, Func<BugKind, int, bool>? passOver)
+    {
         var tracePoints = options.Strategy == StrategyKind.Replay ? options.ReplayTrace!.Points : null;
         var clock = Stopwatch.StartNew();
         var pool = new WorkerPool();
@@ -46,6 +60,9 @@ public static class SystematicTest
         var previous = new IterationBuffers();
         var rerun = new IterationBuffers();
         var schedules = new HashSet<ulong>();
+        var events = strategy is DporStrategy reduction ? reduction.Events : options.CountEquivalenceClasses ? new EventLog() : null;
+        var classes = new HashSet<ulong>();
+        var pruned = 0;
         long points = 0;
         var longest = 0;
         var maxThreads = 0;
@@ -55,6 +72,7 @@ public static class SystematicTest
         var exhausted = false;
         var timedOut = false;
         BugReport? bug = null;
+        var unusedDecisions = 0;
         var hung = false;
         UncontrolledWork.BeginRun();
         var handoff = new HandoffController(pool, options.Handoff);
@@ -68,6 +86,11 @@ public static class SystematicTest
                     break;
                 }
 
+                if (options.Shard is { } shard && strategy is not DfsStrategy && !shard.OwnsIteration(iteration))
+                {
+                    continue;
+                }
+
                 if (!strategy.PrepareIteration(iteration))
                 {
                     exhausted = true;
@@ -76,18 +99,33 @@ public static class SystematicTest
 
                 var expected = tracePoints ?? (strategy.ReplayedPoints > 0 ? previous.Points : null);
                 var compareCount = tracePoints?.Count ?? strategy.ReplayedPoints;
-                var execution = RunIteration(strategy, pool, driverGate, options, current, expected, compareCount, scenario, iteration);
+                var execution = RunIteration(strategy, pool, driverGate, options, current, expected, compareCount, scenario, iteration, events);
                 iterations++;
                 points += execution.SchedulingPoints;
                 longest = Math.Max(longest, execution.SchedulingPoints);
                 maxThreads = Math.Max(maxThreads, execution.Threads.Count);
                 fairIterations += execution.WentFair ? 1 : 0;
                 schedules.Add(Hash(current.Decisions));
+                pruned += execution.Pruned ? 1 : 0;
+
+                if (events is not null && !execution.Pruned && execution.Bug is null)
+                {
+                    classes.Add(events.Analyze().Fingerprint());
+                }
+
                 strategy.IterationEnded(options.FairAfterSteps is { } fair ? Math.Min(execution.SchedulingPoints, fair) : execution.SchedulingPoints);
                 handoff.IterationEnded(execution.SchedulingPoints);
+                if (options.ScheduleObserver is { } observe && !execution.Pruned && execution.Bug is null && (strategy is not DfsStrategy dfs || dfs.OwnsLastIteration))
+                {
+                    observe(current.Decisions.ToArray());
+                }
 
                 var found = execution.Bug;
                 var reported = execution;
+
+                // Counted whether or not a bug ended the run: a trace that reproduces its bug but holds more decisions
+                // than the run used is not the record of that run, and the caller must be able to say so.
+                unusedDecisions = strategy is ReplayStrategy { Unconsumed: var unconsumed } ? unconsumed : 0;
                 IReadOnlyList<TraceStep>? expectedSteps = found is { Kind: BugKind.Nondeterminism } && expected == previous.Points ? StepsOf(previous.Steps, previous.Points.ThreadNames) : null;
                 if (found is null && strategy is ReplayStrategy { Unconsumed: > 0 } replay)
                 {
@@ -97,16 +135,21 @@ public static class SystematicTest
                 {
                     found = new FoundBug(BugKind.Nondeterminism, null, $"the program took {current.Points.Count} scheduling points under the trace's schedule, but the traced run took {tracePoints.Count}", null);
                 }
-                else if (found is null && !execution.Hung && (options.CheckDeterminism || (iteration == 0 && tracePoints is null)))
+                else if (found is null && !execution.Hung && !execution.Pruned && (options.CheckDeterminism || (iterations == 1 && tracePoints is null)))
                 {
                     // Every run repeats its first schedule at once: a first iteration that differs from the rest (a lazy
                     // initialisation, a cache warmed by the run itself) is the commonest nondeterminism, and it would
                     // make every later verdict about a different program.
                     (found, reported, expectedSteps) = Rerun(pool, driverGate, options, current, rerun, scenario, iteration);
-                    if (found is null && iteration == 0)
+                    if (found is null && iterations == 1)
                     {
                         first = Snapshot(current);
                     }
+                }
+
+                if (found is not null && passOver is not null && !execution.Hung && !reported.Hung && passOver(found.Kind, reported.StepLog.Count))
+                {
+                    found = null;
                 }
 
                 if (found is not null)
@@ -123,7 +166,7 @@ public static class SystematicTest
                 }
             }
 
-            if (bug is null && !exhausted && !timedOut && strategy is DfsStrategy)
+            if (bug is null && !exhausted && !timedOut && strategy is DfsStrategy or DporStrategy)
             {
                 // The budget ran out exactly at the last schedule or before it: ask whether anything is left.
                 exhausted = !strategy.PrepareIteration(options.Iterations);
@@ -170,8 +213,10 @@ public static class SystematicTest
             TimedOut = timedOut,
             FairIterations = fairIterations,
             HandoffSwitches = handoff.Switches,
+            PrunedIterations = pruned,
+            EquivalenceClasses = events is null ? null : classes.Count,
         };
-        return new TestResult(statistics, bug);
+        return new TestResult(statistics, bug, unusedDecisions);
     }
 
     /// <summary>Replays <paramref name="trace"/> once against <paramref name="scenario"/>.</summary>
@@ -204,14 +249,15 @@ public static class SystematicTest
     {
         StrategyKind.Random => new RandomStrategy(options.Seed),
         StrategyKind.Pct => new PctStrategy(options.Seed, options.PctDepth),
-        StrategyKind.Dfs => new DfsStrategy(options.PreemptionBound),
+        StrategyKind.Dfs => new DfsStrategy(options.PreemptionBound, options.Shard),
+        StrategyKind.Dpor => new DporStrategy(),
         StrategyKind.Replay => new ReplayStrategy(options.ReplayTrace!),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown strategy."),
     };
 
-    private static Execution RunIteration(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, Action<SystematicContext> scenario, int iteration)
+    private static Execution RunIteration(ISchedulingStrategy strategy, WorkerPool pool, SemaphoreSlim driverGate, TestOptions options, IterationBuffers buffers, PointLog? expected, int compareCount, Action<SystematicContext> scenario, int iteration, EventLog? events = null)
     {
-        var execution = new Execution(strategy, pool, driverGate, options, buffers, expected, compareCount);
+        var execution = new Execution(strategy, pool, driverGate, options, buffers, expected, compareCount, events);
         UncontrolledWork.Enter(execution.SetupFlow);
         try
         {
@@ -276,8 +322,16 @@ public static class SystematicTest
         if (options.TraceDirectory is { } directory)
         {
             var path = Path.Combine(directory, TraceFileName(trace));
-            trace.Save(path);
-            report.TracePath = Path.GetFullPath(path);
+            try
+            {
+                trace.Save(path);
+                report.TracePath = Path.GetFullPath(path);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // The bug found matters more than the file: report it with the reason the trace is missing.
+                report.TraceSaveError = $"cannot save the trace to '{path}': {exception.Message}";
+            }
         }
 
         return report;

@@ -20,9 +20,25 @@ public sealed record TestOptions
 
     /// <summary>
     /// DFS only: the most preemptions (switches away from a thread that could have continued) per schedule;
-    /// null explores without a bound. Default 2.
+    /// null explores without a bound. Default 2. <see cref="StrategyKind.Dpor"/> never bounds preemptions.
     /// </summary>
     public int? PreemptionBound { get; init; } = 2;
+
+    /// <summary>
+    /// Records what every step touches and counts the equivalence classes (schedules up to reordering of independent
+    /// steps) the iterations cover, in <see cref="ExplorationStatistics.EquivalenceClasses"/>, under any strategy: for
+    /// example how many classes DFS's schedules fall into. Always on for <see cref="StrategyKind.Dpor"/>. Default off.
+    /// </summary>
+    public bool CountEquivalenceClasses { get; init; }
+
+    /// <summary>
+    /// Explores only this part of the space (see <see cref="Systematic.Shard"/>): N jobs with shards 1/N ... N/N together
+    /// cover the unsharded run once. Null (the default) explores everything. Not supported by <see cref="StrategyKind.Dpor"/>.
+    /// </summary>
+    public Shard? Shard { get; init; }
+
+    /// <summary>Told the decisions of every complete schedule this run owns (tests compare shards with unsharded runs).</summary>
+    internal Action<IReadOnlyList<int>>? ScheduleObserver { get; init; }
 
     /// <summary>PCT only: the bug depth <c>d</c> targeted; the strategy places <c>d - 1</c> priority change points. Default 3.</summary>
     public int PctDepth { get; init; } = 3;
@@ -84,6 +100,15 @@ public sealed record TestOptions
     /// <summary>How control passes between the real threads that carry logical threads. Default <see cref="HandoffMode.Adaptive"/>.</summary>
     public HandoffMode Handoff { get; init; } = HandoffMode.Adaptive;
 
+    /// <summary>
+    /// When true, a bug found by <see cref="SystematicTest.Run"/> is handed to
+    /// <see cref="Minimization.WitnessMinimizer"/> with its default budgets: the report returned describes the minimised
+    /// witness (fewest preemptions, then fewest steps) and its <see cref="BugReport.Minimization"/> the original. Costs up
+    /// to <see cref="Minimization.MinimizationOptions.Timeout"/> after a bug; nothing when none is found. Kinds that
+    /// <see cref="Minimization.WitnessMinimizer.CanMinimize"/> refuses are reported as found. Default false.
+    /// </summary>
+    public bool MinimizeWitness { get; init; }
+
     /// <summary>Throws when a setting is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count or bound is out of range, or a timeout is not positive.</exception>
     /// <exception cref="ArgumentException">Replay is selected without a trace.</exception>
@@ -137,6 +162,16 @@ public sealed record TestOptions
         if (!Enum.IsDefined(Handoff))
         {
             throw new ArgumentOutOfRangeException(nameof(Handoff), Handoff, "Unknown handoff mode.");
+        }
+
+        if (Shard is { } shard && (shard.Count < 1 || shard.Number < 1 || shard.Number > shard.Count))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Shard), shard, "A shard is K/N with 1 <= K <= N.");
+        }
+
+        if (Shard is not null && Strategy is StrategyKind.Dpor or StrategyKind.Replay)
+        {
+            throw new ArgumentException($"The {StrategyNames.ToName(Strategy)} strategy cannot be sharded: {(Strategy == StrategyKind.Dpor ? "a race found in one subtree adds schedules to another, so disjoint parts would not cover the space; shard DFS, or give each job its own scenarios" : "a replay is one schedule")}.", nameof(Shard));
         }
 
         if (Strategy == StrategyKind.Replay && ReplayTrace is null)

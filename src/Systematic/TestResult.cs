@@ -42,6 +42,19 @@ public sealed record ExplorationStatistics
     /// <summary>How many times the adaptive hand-off changed where the run's threads execute (<see cref="HandoffMode"/>).</summary>
     public int HandoffSwitches { get; init; }
 
+    /// <summary>
+    /// Iterations that partial-order reduction stopped early because every enabled thread was asleep (their
+    /// continuations are equivalent to schedules explored before); counted in <see cref="Iterations"/>.
+    /// </summary>
+    public int PrunedIterations { get; init; }
+
+    /// <summary>
+    /// How many equivalence classes (Mazurkiewicz traces: schedules up to reordering of independent steps) the complete
+    /// iterations covered; null unless the strategy is <see cref="StrategyKind.Dpor"/> or
+    /// <see cref="TestOptions.CountEquivalenceClasses"/> is set.
+    /// </summary>
+    public int? EquivalenceClasses { get; init; }
+
     /// <summary>Distinct schedules per second of wall-clock time (repeated schedules of random strategies not counted).</summary>
     public double DistinctSchedulesPerSecond => Elapsed > TimeSpan.Zero ? DistinctSchedules / Elapsed.TotalSeconds : 0;
 
@@ -51,16 +64,17 @@ public sealed record ExplorationStatistics
     /// <summary>Formats the counters on one line.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s ({DistinctSchedulesPerSecond:F0} distinct/s){(FairIterations > 0 ? $", {FairIterations} went fair" : string.Empty)}{(HandoffSwitches > 0 ? $", {HandoffSwitches} hand-off switches" : string.Empty)}{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
+        $"{StrategyNames.ToName(Strategy)} seed {Seed}: {Iterations} iterations, {DistinctSchedules} distinct schedules, {SchedulingPoints} scheduling points, max {MaxStepsPerIteration} steps, max {MaxThreads} threads, {Elapsed.TotalSeconds:F2} s, {SchedulesPerSecond:F0} schedules/s ({DistinctSchedulesPerSecond:F0} distinct/s){(EquivalenceClasses is { } classes ? $", {classes} equivalence classes" : string.Empty)}{(PrunedIterations > 0 ? $", {PrunedIterations} pruned" : string.Empty)}{(FairIterations > 0 ? $", {FairIterations} went fair" : string.Empty)}{(HandoffSwitches > 0 ? $", {HandoffSwitches} hand-off switches" : string.Empty)}{(SpaceExhausted ? ", space exhausted" : string.Empty)}{(TimedOut ? ", timed out" : string.Empty)}");
 }
 
 /// <summary>The outcome of <see cref="SystematicTest.Run"/>: statistics and, if one was found, the bug.</summary>
 public sealed class TestResult
 {
-    internal TestResult(ExplorationStatistics statistics, BugReport? bug)
+    internal TestResult(ExplorationStatistics statistics, BugReport? bug, int unusedTraceDecisions = 0)
     {
         Statistics = statistics;
         Bug = bug;
+        UnusedTraceDecisions = unusedTraceDecisions;
     }
 
     /// <summary>The run's counters.</summary>
@@ -71,6 +85,15 @@ public sealed class TestResult
 
     /// <summary>True when the run found a bug.</summary>
     public bool BugFound => Bug is not null;
+
+    /// <summary>
+    /// For a replay (<see cref="SystematicTest.Replay"/>): the decisions of the trace its last run did not use; 0 for other
+    /// strategies. A faithful trace leaves none, since the run ends where the traced run ended. Without a bug, leftovers
+    /// are reported as <see cref="BugKind.ReplayDivergence"/>; with one, <see cref="Bug"/> is the bug the run found and
+    /// this count says the trace holds more than that run, which a caller checking a reproduction must treat as a
+    /// divergence too.
+    /// </summary>
+    public int UnusedTraceDecisions { get; }
 
     /// <summary>Throws when the run found a bug, with the report (interleaving, trace text, trace path) as message.</summary>
     /// <exception cref="BugFoundException">A bug was found.</exception>
@@ -89,6 +112,11 @@ public sealed class TestResult
         if (Bug is not null)
         {
             text.Append(Bug.Format());
+        }
+
+        if (UnusedTraceDecisions > 0 && Bug is not { Kind: BugKind.ReplayDivergence })
+        {
+            text.Append(CultureInfo.InvariantCulture, $"Replay divergence: the trace holds {UnusedTraceDecisions} decisions the run did not use.\n");
         }
 
         return text.ToString();

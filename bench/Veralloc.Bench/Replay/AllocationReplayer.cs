@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Veralloc.Allocators;
 using Veralloc.Bench.Traces;
 using Veralloc.Invariants;
@@ -212,6 +213,14 @@ public static class AllocationReplayer
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /// <summary>
+    /// True when <paramref name="failure"/>, as returned by <see cref="ReplayChecked"/>, says the allocator refused an
+    /// allocation (a legal outcome) rather than that it threw or broke an invariant.
+    /// </summary>
+    /// <param name="failure">A failure description, or null.</param>
+    /// <returns>Whether it is an out-of-memory stop.</returns>
+    public static bool IsOutOfMemory([NotNullWhen(true)] string? failure) => failure is not null && failure.Contains(OutOfMemoryMarker, StringComparison.Ordinal);
+
     /// <summary>Invariants hold and (if the subject can tell) nothing is allocated.</summary>
     /// <returns>Null when the end state is right, else the problem.</returns>
     public static string? EndStateProblem(ReplaySubject subject, string phase)
@@ -233,7 +242,7 @@ public static class AllocationReplayer
     private static string? Verified(ParsedTrace trace, ReplaySubject subject, long[] offsets, int checkEvery, string phase, ref bool outOfMemory)
     {
         string? problem = ReplayChecked(trace, subject, offsets, 0, trace.Ops.Length, checkEvery, phase);
-        outOfMemory = problem is not null && problem.Contains(OutOfMemoryMarker, StringComparison.Ordinal);
+        outOfMemory = IsOutOfMemory(problem);
         return problem ?? EndStateProblem(subject, phase);
     }
 

@@ -14,16 +14,27 @@ public static class LolfuzzGenerator
     /// <summary>The file's shape: 5000 steps per round.</summary>
     public const int DefaultStepsPerRound = 5000;
 
+    /// <summary>
+    /// The most steps (rounds × steps per round) one trace may take: a step allocates at most two blocks, each under a
+    /// new id, and ids must stay within <see cref="TraceLimits.MaxBlockId"/>.
+    /// </summary>
+    public const int MaxTotalSteps = (TraceLimits.MaxBlockId + 1) / 2;
+
     /// <summary>Generates the workload.</summary>
     /// <param name="rounds">Rounds; each ends with every block freed.</param>
     /// <param name="stepsPerRound">Steps per round.</param>
     /// <param name="seed">Seed of the generator; the same seed gives the same trace.</param>
     /// <returns>An allocation trace that ends empty.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A count is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count is not positive, or their product exceeds <see cref="MaxTotalSteps"/>.</exception>
     public static ParsedTrace Generate(int rounds = DefaultRounds, int stepsPerRound = DefaultStepsPerRound, int seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rounds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepsPerRound);
+        if ((long)rounds * stepsPerRound > MaxTotalSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stepsPerRound), stepsPerRound, $"{rounds} rounds of {stepsPerRound} steps exceed the {MaxTotalSteps} steps a trace may take.");
+        }
+
         var random = new Random(seed);
         var builder = new TraceBuilder($"lolfuzz (in-process, seed {seed}, {rounds}x{stepsPerRound})", TraceKind.Allocation);
         var live = new List<int>();

@@ -47,7 +47,9 @@ public sealed class TraceBuilder
     /// the live allocation.
     /// </summary>
     /// <param name="op">The op.</param>
-    /// <exception cref="ArgumentException">The op breaks the trace rules (message says which); nothing is added.</exception>
+    /// <exception cref="ArgumentException">
+    /// The op breaks the trace rules or a <see cref="TraceLimits"/> bound (message says which); nothing is added.
+    /// </exception>
     public void Add(TraceOp op)
     {
         switch (op.Kind)
@@ -108,19 +110,20 @@ public sealed class TraceBuilder
 
     private void AddAlloc(TraceOp op)
     {
-        if (op.Id < 0)
+        // Every bound is checked before EnsureId sizes the id tables from the op.
+        if (op.Id is < 0 or > TraceLimits.MaxBlockId)
         {
-            throw new ArgumentException($"Block id must be non-negative, got {op.Id}.", nameof(op));
+            throw new ArgumentException($"Block id must be between 0 and {TraceLimits.MaxBlockId}, got {op.Id}.", nameof(op));
         }
 
-        if (op.Size <= 0)
+        if (op.Size is <= 0 or > TraceLimits.MaxSize)
         {
-            throw new ArgumentException($"Size must be positive, got {op.Size}.", nameof(op));
+            throw new ArgumentException($"Size must be between 1 and {TraceLimits.MaxSize}, got {op.Size}.", nameof(op));
         }
 
-        if (op.Alignment <= 0 || (op.Alignment & (op.Alignment - 1)) != 0)
+        if (op.Alignment <= 0 || (op.Alignment & (op.Alignment - 1)) != 0 || op.Alignment > TraceLimits.MaxAlignment)
         {
-            throw new ArgumentException($"Alignment must be a positive power of two, got {op.Alignment}.", nameof(op));
+            throw new ArgumentException($"Alignment must be a power of two between 1 and {TraceLimits.MaxAlignment}, got {op.Alignment}.", nameof(op));
         }
 
         EnsureId(op.Id);

@@ -6,12 +6,15 @@ namespace Veralloc.Bench.Traces;
 /// <summary>
 /// Parses the shared trace format (<c>shared/tools/gen_traces.py</c>): one op per line,
 /// <c>a ID SIZE ALIGN</c>, <c>f ID</c>, <c>s KEY</c> or <c>r IDX</c>, fields separated by spaces or tabs.
-/// Blank lines and lines starting with <c>#</c> are ignored. The whole file is parsed and validated
-/// before any replay starts, so parsing never lands in a timed region.
+/// Blank lines and lines starting with <c>#</c> are ignored, and so is a UTF-8 byte-order mark at the start. Ids, sizes
+/// and alignments must keep within <see cref="TraceLimits"/>. The whole file is parsed and validated before any replay
+/// starts, so parsing never lands in a timed region.
 /// </summary>
 public static class TraceParser
 {
     private const int MaxFields = 5;
+
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Reads and parses a trace file.</summary>
     /// <param name="path">The file.</param>
@@ -32,14 +35,22 @@ public static class TraceParser
     /// <param name="sourceName">Used in error messages and as the trace name.</param>
     /// <returns>The validated trace.</returns>
     /// <exception cref="FormatException">
-    /// A line is malformed or breaks the trace rules (free of a non-live id, id reused while live, bad size or
-    /// alignment, allocation and slot ops mixed, or no ops at all); the message is <c>source:line: problem: 'text'</c>.
+    /// A line is malformed or breaks the trace rules (free of a non-live id, id reused while live, an id, size or
+    /// alignment outside <see cref="TraceLimits"/>, allocation and slot ops mixed, or no ops at all); the message is
+    /// <c>source:line: problem: 'text'</c>, quoting the line as it is (callers that print it escape it).
     /// </exception>
     public static ParsedTrace Parse(ReadOnlySpan<byte> utf8, string sourceName)
     {
         TraceBuilder? builder = null;
         int lineNumber = 0;
         Span<Range> fields = stackalloc Range[MaxFields];
+
+        // Editors on some systems start UTF-8 files with a byte-order mark; it is not part of the first operation.
+        if (utf8.StartsWith(Utf8ByteOrderMark))
+        {
+            utf8 = utf8[Utf8ByteOrderMark.Length..];
+        }
+
         while (!utf8.IsEmpty)
         {
             lineNumber++;
@@ -77,7 +88,7 @@ public static class TraceParser
 
         if (builder is null)
         {
-            throw new FormatException($"{sourceName}: the trace has no operations.");
+            throw new FormatException($"{sourceName}:{Math.Max(lineNumber, 1)}: the trace has no operations (expected lines 'a ID SIZE ALIGN', 'f ID', 's KEY' or 'r IDX').");
         }
 
         return builder.Build();
@@ -88,7 +99,7 @@ public static class TraceParser
         ReadOnlySpan<byte> verb = line[fields[0]];
         if (verb.Length != 1)
         {
-            throw new FormatException($"unknown operation '{Encoding.ASCII.GetString(verb)}' (expected a, f, s or r)");
+            throw new FormatException($"unknown operation '{Encoding.UTF8.GetString(verb)}' (expected a, f, s or r)");
         }
 
         switch (verb[0])
@@ -124,7 +135,7 @@ public static class TraceParser
         ReadOnlySpan<byte> text = line[field];
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
         {
-            throw new FormatException($"{what} '{Encoding.ASCII.GetString(text)}' is not a 32-bit integer");
+            throw new FormatException($"{what} '{Encoding.UTF8.GetString(text)}' is not a 32-bit integer");
         }
 
         return value;
@@ -169,5 +180,5 @@ public static class TraceParser
         e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
 
     private static FormatException Error(string sourceName, int lineNumber, string problem, ReadOnlySpan<byte> line) =>
-        new($"{sourceName}:{lineNumber}: {problem.TrimEnd('.')}: '{Encoding.ASCII.GetString(line)}'");
+        new($"{sourceName}:{lineNumber}: {problem.TrimEnd('.')}: '{Encoding.UTF8.GetString(line)}'");
 }

@@ -50,7 +50,7 @@ public static class BenchCommand
             ParsedTrace? trace = CliErrors.LoadTrace(traceFile.FullName);
             if (trace is null)
             {
-                return CliErrors.BadArgumentsExitCode;
+                return ExitCodes.BadInput;
             }
 
             bool slots = parseResult.GetValue(slotsOption);
@@ -84,14 +84,16 @@ public static class BenchCommand
                 return CliErrors.BadArguments($"unknown allocator '{name}'; known: {string.Join(", ", AllocatorRegistry.All.Select(a => a.Name))}, all.");
             }
 
-            if (!trace.EndsEmpty)
-            {
-                return CliErrors.BadArguments($"'{trace.Name}' leaves {trace.LiveBlocksAtEnd} blocks live; the harness needs a trace that frees everything (or use --max-ops, which appends the free-all).");
-            }
-
+            // Capped first: --max-ops appends the frees of whatever is live, which is what makes a prefix replayable.
             if (maxOps > 0)
             {
                 trace = trace.Capped(maxOps);
+            }
+
+            if (!trace.EndsEmpty)
+            {
+                // Only an uncapped trace gets here (a capped one ends empty), so any N below its length is advice that works.
+                return CliErrors.BadArguments($"'{trace.Name}' leaves {trace.LiveBlocksAtEnd} blocks live at its end; the harness needs a trace that frees everything (or --max-ops N with N below its {trace.OpCount} ops, which replays the first N ops and then frees what is live).");
             }
 
             return RunAllocators(trace, entries, new ReplayOptions(passes, checkEvery));
@@ -101,7 +103,7 @@ public static class BenchCommand
 
     private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, ReplayOptions options)
     {
-        AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
+        AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
         var results = new List<ReplayResult>();
         foreach (AllocatorEntry slow in entries.Where(e => e.LinearPerOp && trace.PeakLiveBlocks >= 10_000))
         {
@@ -143,13 +145,17 @@ public static class BenchCommand
             CliErrors.VerificationFailed($"{failed.Allocator}: {failed.Failure}");
         }
 
-        return results.Any(r => r.FailedVerification) ? CliErrors.VerificationFailedExitCode : 0;
+        // An allocator that cannot fit the trace is a legal outcome while another measured it; when none could, there is
+        // no comparison at all, and the exit code says so as heap's does.
+        return results.Any(r => r.FailedVerification) ? ExitCodes.BugFound
+            : results.All(r => r.OutOfMemory) ? CliErrors.OutOfMemory($"no allocator could run '{trace.Name}' to its end.")
+            : ExitCodes.Success;
     }
 
     private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery)
     {
         int keys = trace.Ops.Where(op => op.Kind == TraceOpKind.SlotAlloc && op.Id >= 0).Select(op => op.Id).Distinct().Count();
-        AnsiConsole.MarkupLine($"[bold]bench --slots[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops, {keys} keys, capacity {capacity}; warm-up + {passes} timed passes on fresh pools, median reported");
+        AnsiConsole.MarkupLine($"[bold]bench --slots[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops, {keys} keys, capacity {capacity}; warm-up + {passes} timed passes on fresh pools, median reported");
         var table = new Table().Border(TableBorder.Rounded).AddColumns("maxUnusedWarm", "ns/op", "allocations", "refused (full)", "same-key reuse", "chance (1/keys)", "verified");
         bool ok = true;
         foreach (int threshold in new[] { capacity, 0 })
@@ -173,7 +179,7 @@ public static class BenchCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("[dim]same-key reuse = keyed allocations that got a slot last used with the same key. SEED §3 expects more than twice chance at threshold = capacity.[/]");
-        return ok ? 0 : CliErrors.VerificationFailedExitCode;
+        return ok ? ExitCodes.Success : ExitCodes.BugFound;
     }
 
     private static string Ratio(ReplayResult result, ReplayResult? baseline) =>

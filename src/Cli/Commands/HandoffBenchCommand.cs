@@ -48,7 +48,14 @@ public static partial class HandoffBenchCommand
                 return CliErrors.BadArguments("--iterations, --repeats and --hogs must be at least 1.");
             }
 
-            return Run(scenario, iterations, repeats, hogs);
+            try
+            {
+                return Run(scenario, iterations, repeats, hogs);
+            }
+            catch (BugWhileMeasuredException bug)
+            {
+                return CliErrors.VerificationFailed(bug.Message);
+            }
         });
         return command;
     }
@@ -85,7 +92,7 @@ public static partial class HandoffBenchCommand
 
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("[grey]ctx switches: voluntary + involuntary of the whole process (getrusage, Linux); the adaptive row measures both placements and keeps the faster.[/]");
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static Measurement Measure(SystematicScenario scenario, int iterations, HandoffMode mode)
@@ -95,7 +102,7 @@ public static partial class HandoffBenchCommand
         var after = ContextSwitches();
         if (result.Bug is { } bug)
         {
-            throw new InvalidOperationException($"{scenario.Name} found a bug while benchmarked: {bug.Message}");
+            throw new BugWhileMeasuredException($"{scenario.Name} found a bug while benchmarked: {bug.Message}");
         }
 
         var perSchedule = before is { } b && after is { } a ? (double)(a - b) / result.Statistics.Iterations : (double?)null;
@@ -137,6 +144,9 @@ public static partial class HandoffBenchCommand
     private static string F0(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private readonly record struct Measurement(double SchedulesPerSecond, double? SwitchesPerSchedule);
+
+    /// <summary>A correct scenario failed while measured: a bug found, not a defect of the benchmark.</summary>
+    private sealed class BugWhileMeasuredException(string message) : Exception(message);
 
     private static partial class NativeMethods
     {

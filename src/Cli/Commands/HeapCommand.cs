@@ -12,7 +12,9 @@ namespace Veralloc.Cli.Commands;
 
 /// <summary>
 /// <c>veralloc heap</c>: drives the SEED §1 free list in checked mode through the lolfuzz workload, checking
-/// invariants as it goes, and shows the heap at its peak, at the end of the last round's steps and at the end.
+/// invariants as it goes, and shows the heap at its peak, at the end of the last round's steps and at the end. Exits
+/// <see cref="ExitCodes.OutOfMemory"/> when the free list refuses an allocation, <see cref="ExitCodes.BugFound"/> when an
+/// invariant or the end state fails.
 /// </summary>
 public static class HeapCommand
 {
@@ -42,13 +44,18 @@ public static class HeapCommand
                 return CliErrors.BadArguments("--rounds, --steps and --check-every must be at least 1; --columns and --rows between 1 and 256.");
             }
 
+            if ((long)rounds * steps > LolfuzzGenerator.MaxTotalSteps)
+            {
+                return CliErrors.BadArguments($"--rounds {rounds} × --steps {steps} exceeds the {LolfuzzGenerator.MaxTotalSteps} steps a generated trace may take (its block ids must stay within {TraceLimits.MaxBlockId}).");
+            }
+
             FileInfo? traceFile = parseResult.GetValue(traceOption);
             ParsedTrace? trace = traceFile is null
                 ? LolfuzzGenerator.Generate(rounds, steps, parseResult.GetValue(seedOption))
                 : CliErrors.LoadTrace(traceFile.FullName);
             if (trace is null)
             {
-                return CliErrors.BadArgumentsExitCode;
+                return ExitCodes.BadInput;
             }
 
             if (!trace.EndsEmpty)
@@ -63,7 +70,7 @@ public static class HeapCommand
 
     private static int Run(ParsedTrace trace, int checkEvery, int columns, int rows)
     {
-        AnsiConsole.MarkupLine($"[bold]heap[/]: {Markup.Escape(trace.Name)}: {trace.OpCount:N0} ops, peak {trace.PeakLiveBlocks:N0} live blocks / {HeapPicture.Bytes(trace.PeakLiveBytes)} requested");
+        AnsiConsole.MarkupLine($"[bold]heap[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops, peak {trace.PeakLiveBlocks:N0} live blocks / {HeapPicture.Bytes(trace.PeakLiveBytes)} requested");
         AnsiConsole.MarkupLine($"free list in checked mode over a {AllocatorRegistry.ReservationPages:N0}-page native reservation; CheckInvariants after every {checkEvery} op(s) and at each picture");
         using var memory = new NativeLinearMemory(AllocatorRegistry.ReservationPages);
         var allocator = new FreeListAllocator(memory, new FreeListOptions { CheckedMode = true });
@@ -84,7 +91,7 @@ public static class HeapCommand
             string? failure = AllocationReplayer.ReplayChecked(trace, subject, offsets, done, afterOp + 1, checkEvery, "heap");
             if (failure is not null)
             {
-                return CliErrors.VerificationFailed(failure);
+                return AllocationReplayer.IsOutOfMemory(failure) ? CliErrors.OutOfMemory(failure) : CliErrors.VerificationFailed(failure);
             }
 
             done = afterOp + 1;
@@ -98,7 +105,7 @@ public static class HeapCommand
         }
 
         AnsiConsole.MarkupLine($"[green]OK[/]: {trace.OpCount:N0} ops replayed with invariants checked every {checkEvery} op(s) in {stopwatch.Elapsed.TotalSeconds:F1} s; the heap ends as one free block of {allocator.HeapBytes:N0} bytes.");
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static void ShowMoment(FreeListAllocator allocator, ParsedTrace trace, int opsDone, string what, int columns, int rows)

@@ -33,7 +33,7 @@ public static class MicroCommand
                 return CliErrors.BadArguments($"no benchmark matched --filter '{args[1]}'.");
             }
 
-            return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? CliErrors.VerificationFailedExitCode : 0;
+            return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? ExitCodes.BugFound : ExitCodes.Success;
         });
         return command;
     }

@@ -60,7 +60,7 @@ public static class ScalingCommand
             ParsedTrace? full = CliErrors.LoadTrace(Path.Combine(tracesDirectory, $"steady-{n}.trace"));
             if (full is null)
             {
-                return CliErrors.BadArgumentsExitCode;
+                return ExitCodes.BadInput;
             }
 
             foreach (AllocatorEntry entry in AllocatorRegistry.All)
@@ -83,7 +83,7 @@ public static class ScalingCommand
         ParsedTrace? lolfuzz = CliErrors.LoadTrace(Path.Combine(tracesDirectory, "lolfuzz.trace"));
         if (lolfuzz is null)
         {
-            return CliErrors.BadArgumentsExitCode;
+            return ExitCodes.BadInput;
         }
 
         foreach (AllocatorEntry entry in AllocatorRegistry.All)
@@ -100,7 +100,7 @@ public static class ScalingCommand
                 fragmentation.Add(measured);
                 AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} largest÷free (interior) at peak {measured.AtPeak.LargestFreeShare:F3} ({measured.AtPeak.InteriorLargestFreeShare:F3}), at end of last round {measured.AtLastRoundEnd.LargestFreeShare:F3} ({measured.AtLastRoundEnd.InteriorLargestFreeShare:F3})");
             }
-            else if (failure is not null && failure.Contains(": out of memory at op #", StringComparison.Ordinal))
+            else if (AllocationReplayer.IsOutOfMemory(failure))
             {
                 AnsiConsole.MarkupLine($"  lolfuzz      {entry.Name,-10} [yellow]not measurable[/]: {Markup.Escape(failure)}");
                 notes.Add($"{entry.Name}: {failure}");
@@ -136,7 +136,7 @@ public static class ScalingCommand
             CliErrors.VerificationFailed(failure);
         }
 
-        return failures.Count == 0 ? 0 : CliErrors.VerificationFailedExitCode;
+        return failures.Count == 0 ? ExitCodes.Success : ExitCodes.BugFound;
     }
 
     /// <summary>Replays lolfuzz with snapshots after the peak-live-bytes op and after the last allocation, then verifies the end state.</summary>

@@ -3,13 +3,17 @@ using System.Globalization;
 using Spectre.Console;
 using Veralloc.Scenarios;
 using Veralloc.Systematic;
+using Veralloc.Systematic.Minimization;
 
 namespace Veralloc.Cli.Commands;
 
 /// <summary>
 /// <c>veralloc test</c>: runs the built-in systematic scenarios (or, with <c>--mutants</c>, the mutant gallery, where
 /// finding the bug is the expected outcome), prints the statistics, saves the trace of every bug found, and exits
-/// non-zero on an unexpected outcome (a bug in a correct scenario, or a mutant not found).
+/// <see cref="ExitCodes.BugFound"/> on an unexpected outcome (a bug in a correct scenario, or a mutant not found) and
+/// <see cref="ExitCodes.BadInput"/> on bad arguments or a trace folder it cannot write. Every bug found is minimised
+/// unless <c>--no-minimize</c> is given: the report shows the minimised witness (fewest preemptions, then fewest steps)
+/// and its trace is saved as <c>NAME.min.trace</c> beside the trace as found.
 /// </summary>
 public static class TestCommand
 {
@@ -24,10 +28,10 @@ public static class TestCommand
         var listOption = new Option<bool>("--list") { Description = "List the scenarios and exit." };
         var strategyOption = new Option<string>("--strategy")
         {
-            Description = "Exploration strategy: random, pct or dfs.",
+            Description = "Exploration strategy: random, pct, dfs (bounded by --preemption-bound) or dpor (partial-order reduction, unbounded).",
             DefaultValueFactory = _ => "pct",
         };
-        strategyOption.AcceptOnlyFromAmong("random", "pct", "dfs");
+        strategyOption.AcceptOnlyFromAmong("random", "pct", "dfs", "dpor");
         var iterationsOption = new Option<int>("--iterations", "-n")
         {
             Description = "Most schedules to explore per scenario (DFS stops early when the space is exhausted).",
@@ -69,6 +73,18 @@ public static class TestCommand
             DefaultValueFactory = _ => "adaptive",
         };
         handoffOption.AcceptOnlyFromAmong("adaptive", "floating", "single-core");
+        var shardOption = new Option<string?>("--shard")
+        {
+            Description = "Explore only part K of N (K/N, 1 <= K <= N): N jobs with 1/N ... N/N cover the unsharded run exactly once (random: iterations; dfs: subtrees; not dpor).",
+        };
+        var portfolioOption = new Option<bool>("--portfolio")
+        {
+            Description = "Run a portfolio per scenario (dpor, pct and random with several seeds, dfs) in parallel processes, one per core; stop at the first bug and say which member found it.",
+        };
+        var noMinimizeOption = new Option<bool>("--no-minimize")
+        {
+            Description = "Report each bug as found, without minimising its witness (minimising costs up to a minute a bug, usually well under a second).",
+        };
 
         var command = new Command("test", "Systematically test the built-in concurrency scenarios under controlled scheduling.");
         command.Options.Add(scenarioOption);
@@ -84,6 +100,9 @@ public static class TestCommand
         command.Options.Add(determinismOption);
         command.Options.Add(fairAfterOption);
         command.Options.Add(handoffOption);
+        command.Options.Add(shardOption);
+        command.Options.Add(portfolioOption);
+        command.Options.Add(noMinimizeOption);
         command.SetAction(parseResult =>
         {
             WidenWhenRedirected();
@@ -101,8 +120,9 @@ public static class TestCommand
                 var scenario = ScenarioCatalog.Find(name);
                 if (scenario is null)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[red]Unknown scenario '{name}'.[/] Run 'veralloc test --list'.");
-                    return 2;
+                    var code = CliErrors.BadArguments($"Unknown scenario '{name}'.");
+                    CliErrors.Hint("'veralloc test --list' lists the scenarios.");
+                    return code;
                 }
 
                 selected.Add(scenario);
@@ -130,13 +150,25 @@ public static class TestCommand
                     CheckDeterminism = parseResult.GetValue(determinismOption),
                     FairAfterSteps = fairAfter < 0 ? null : fairAfter,
                     Handoff = ParseHandoff(parseResult.GetValue(handoffOption)!),
+                    Shard = parseResult.GetValue(shardOption) is { } shard ? Shard.Parse(shard) : null,
+                    MinimizeWitness = !parseResult.GetValue(noMinimizeOption),
                 };
                 options.Validate();
             }
-            catch (ArgumentException exception)
+            catch (Exception exception) when (exception is ArgumentException or FormatException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]{exception.Message}[/]");
-                return 2;
+                return CliErrors.BadArguments(CliErrors.Problem(exception));
+            }
+
+            // Checked before the run, not when the first bug's trace cannot be written minutes later.
+            if (options.TraceDirectory is { } traceDirectory && File.Exists(traceDirectory))
+            {
+                return CliErrors.BadArguments($"--trace-dir '{traceDirectory}' is a file; it must name a folder (created when a bug is found).");
+            }
+
+            if (parseResult.GetValue(portfolioOption))
+            {
+                return Portfolio.Run(selected, options);
             }
 
             return Run(selected, options);
@@ -153,7 +185,7 @@ public static class TestCommand
         }
 
         AnsiConsole.Write(table);
-        return 0;
+        return ExitCodes.Success;
     }
 
     private static int Run(IReadOnlyList<SystematicScenario> scenarios, TestOptions baseOptions)
@@ -193,7 +225,7 @@ public static class TestCommand
         var unexpected = 0;
         var table = new Table()
             .AddColumn("Scenario").AddColumn("Strategy").AddColumn(new TableColumn("Schedules").RightAligned())
-            .AddColumn(new TableColumn("Distinct").RightAligned()).AddColumn(new TableColumn("Sched. points").RightAligned())
+            .AddColumn(new TableColumn("Distinct").RightAligned()).AddColumn(new TableColumn("Classes").RightAligned()).AddColumn(new TableColumn("Sched. points").RightAligned())
             .AddColumn(new TableColumn("Max steps").RightAligned()).AddColumn(new TableColumn("Threads").RightAligned())
             .AddColumn(new TableColumn("Time (s)").RightAligned()).AddColumn(new TableColumn("Schedules/s").RightAligned())
             .AddColumn("Space").AddColumn("Outcome");
@@ -214,6 +246,7 @@ public static class TestCommand
                 StrategyNames.ToName(stats.Strategy),
                 Format(stats.Iterations),
                 Format(stats.DistinctSchedules),
+                stats.EquivalenceClasses is { } classes ? Format(classes) : "-",
                 Format(stats.SchedulingPoints),
                 Format(stats.MaxStepsPerIteration),
                 Format(stats.MaxThreads),
@@ -224,6 +257,8 @@ public static class TestCommand
         }
 
         AnsiConsole.Write(table);
+        WriteWitnesses(results.Where(entry => entry.Result.Bug?.Minimization is not null).Select(entry => (entry.Scenario.Name, entry.Result.Bug!.Minimization!)).ToList());
+        var unsaved = 0;
         foreach (var (scenario, result) in results)
         {
             if (result.Bug is not { } bug)
@@ -231,10 +266,20 @@ public static class TestCommand
                 continue;
             }
 
+            if (bug.TraceSaveError is { } saveError)
+            {
+                unsaved++;
+                CliErrors.BadArguments($"{scenario.Name}: {saveError}");
+            }
+
             if (scenario.ExpectsBug)
             {
                 AnsiConsole.MarkupLineInterpolated($"[grey]{scenario.Name}:[/] {bug.Kind}: {bug.Message}");
                 AnsiConsole.MarkupLineInterpolated($"[grey]  trace: {bug.TracePath ?? "(not saved)"}  (veralloc replay <trace> prints the interleaving)[/]");
+                if (bug.Minimization?.Original.TracePath is { } found && found != bug.TracePath)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[grey]  as found: {found}[/]");
+                }
             }
             else
             {
@@ -243,7 +288,39 @@ public static class TestCommand
             }
         }
 
-        return unexpected == 0 ? 0 : 1;
+        return unexpected > 0 ? ExitCodes.BugFound : unsaved > 0 ? ExitCodes.BadInput : ExitCodes.Success;
+    }
+
+    /// <summary>One row per minimised witness: its size as found and minimised, and what DFS proved.</summary>
+    private static void WriteWitnesses(IReadOnlyList<(string Scenario, MinimizationResult Result)> witnesses)
+    {
+        if (witnesses.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table()
+            .AddColumn("Scenario").AddColumn("Bug")
+            .AddColumn(new TableColumn("Found: steps / decisions / preemptions").RightAligned())
+            .AddColumn(new TableColumn("Minimised").RightAligned())
+            .AddColumn("Fewest preemptions").AddColumn("Shortest at that bound")
+            .AddColumn(new TableColumn("Schedules").RightAligned()).AddColumn(new TableColumn("Time (s)").RightAligned());
+        foreach (var (scenario, result) in witnesses)
+        {
+            table.AddRow(
+                Markup.Escape(scenario),
+                result.Minimized.Kind.ToString(),
+                Sizes(result.Before),
+                Sizes(result.After),
+                result.FewestPreemptionsProven ? "proven" : "not proven",
+                result.ShortestProven ? "proven" : "not proven",
+                Format(result.SchedulesTried),
+                result.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+
+        static string Sizes(WitnessSize size) => string.Create(CultureInfo.InvariantCulture, $"{size.Steps} / {size.Decisions} / {size.Preemptions}");
     }
 
     private static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

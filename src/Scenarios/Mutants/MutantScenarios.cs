@@ -27,6 +27,23 @@ public static class MutantScenarios
         new("mutant/none/threshold-edge", "the faithful copy around the threshold", SlotScenarios.ThresholdEdge(MutantSlotPool.Factory(SlotMutation.None))),
     ];
 
+    /// <summary>
+    /// The linearizability gallery: every mutant on <see cref="SlotScenarios.SameKeyHistory"/>, where only the calls'
+    /// results are checked (against <see cref="SlotModel"/>), so each must be reported as
+    /// <see cref="Veralloc.Systematic.BugKind.NotLinearizable"/>; and, expecting no bug, the same shape on the faithful
+    /// copy and on the real allocator.
+    /// </summary>
+    public static IReadOnlyList<SystematicScenario> Histories { get; } =
+    [
+        History(SlotMutation.CheckThenActSplit, "check-then-act", "both workers are handed the same cold slot"),
+        History(SlotMutation.CounterOutsideLock, "counter-outside-lock", "a lost warm-counter increment shows in the final EmptySlotCount"),
+        History(SlotMutation.LostUpdateResidentBytes, "lost-resident-bytes", "a lost resident-bytes update shows in the final UnusedBytesResident"),
+        History(SlotMutation.UnlinkInTwoSections, "unlink-two-sections", "between the two unlinks the other worker takes the same warm slot from the affine list"),
+        History(SlotMutation.LockReleasedEarly, "lock-released-early", "both workers are handed the same cold slot"),
+        new("mutant/none/same-key-history", "the faithful copy on the history shape: linearizable", SlotScenarios.SameKeyHistory(MutantSlotPool.Factory(SlotMutation.None))),
+        new("slots/same-key-history", "2 threads with key m1 alloc, free, alloc on a pool of 2 (threshold 2), then the counters are read: linearizable against the slot model", SlotScenarios.SameKeyHistory(SlotScenarios.Real)),
+    ];
+
     private enum Shape
     {
         AllocFree2,
@@ -35,6 +52,9 @@ public static class MutantScenarios
 
     private static SystematicScenario Mutant(SlotMutation mutation, string name, string description, Shape shape) =>
         new($"mutant/{name}", description, Build(mutation, shape), ExpectsBug: true);
+
+    private static SystematicScenario History(SlotMutation mutation, string name, string visibleAs) =>
+        new($"mutant/{name}/history", $"results only, two workers with one key: {visibleAs}", SlotScenarios.SameKeyHistory(MutantSlotPool.Factory(mutation)), ExpectsBug: true);
 
     private static Action<Veralloc.Systematic.SystematicContext> Build(SlotMutation mutation, Shape shape) => shape switch
     {

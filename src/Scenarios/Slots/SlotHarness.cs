@@ -2,6 +2,7 @@ using Veralloc.Allocators.Concurrency;
 using Veralloc.Allocators.Slots;
 using Veralloc.Systematic;
 using Veralloc.Systematic.Allocators;
+using Veralloc.Systematic.Linearizability;
 
 namespace Veralloc.Scenarios.Slots;
 
@@ -12,10 +13,12 @@ namespace Veralloc.Scenarios.Slots;
 /// <remarks>
 /// Checks: the pool's own <c>CheckInvariants</c> at every scheduling point where the pool's lock is free; "no slot
 /// owned twice" when a slot is handed out; and at quiescence, conservation: a slot is Used exactly when some thread
-/// owns it, and the empty-slot count is capacity minus the slots owned.
+/// owns it, and the empty-slot count is capacity minus the slots owned. After <see cref="CheckLinearizable"/>, every
+/// call also goes into a history checked at quiescence against <see cref="SlotModel"/>.
 /// </remarks>
 public sealed class SlotHarness
 {
+    private readonly SystematicContext _ctx;
     private readonly SlotOwnership _owners;
 
     /// <summary>Creates the pool (through <paramref name="createPool"/>) and registers the shared checks.</summary>
@@ -26,10 +29,12 @@ public sealed class SlotHarness
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(createPool);
+        _ctx = ctx;
         Lock = ctx.CreateLock("pool");
         Pool = createPool(new ControlledAllocatorLock(Lock));
         _owners = new SlotOwnership(capacity, "thread");
         ctx.AddInvariant("pool.CheckInvariants", Pool.CheckInvariants, onlyWhenFree: Lock);
+        ctx.AddGuardedState("pool", Lock, () => Fingerprint(Pool));
         ctx.AtQuiescence("conservation: Used exactly when owned", CheckConservation);
     }
 
@@ -42,18 +47,60 @@ public sealed class SlotHarness
     /// <summary>The number of slots owned now.</summary>
     public int OwnedCount => _owners.OwnedCount;
 
+    /// <summary>The linearizability check every call goes through, once <see cref="CheckLinearizable"/> has made it; else null.</summary>
+    public LinearizabilityCheck<SlotModel, SlotOperation, SlotResult>? History { get; private set; }
+
+    /// <summary>
+    /// From now on records every call (setup calls first) and checks at quiescence that the history is linearizable
+    /// against <see cref="SlotModel"/>, instead of listing the allowed outcomes by hand. Errors the pool reports become
+    /// results, which the model must agree with. Call it during setup, before <see cref="SetupAllocate"/>.
+    /// </summary>
+    /// <param name="maxUnusedWarm">The pool's warm threshold, which the model needs.</param>
+    /// <exception cref="InvalidOperationException">The history is already being recorded.</exception>
+    public void CheckLinearizable(int maxUnusedWarm)
+    {
+        if (History is not null)
+        {
+            throw new InvalidOperationException("This harness already records a history; one check per iteration.");
+        }
+
+        History = _ctx.Linearizable(new SlotSequentialModel(Pool.Capacity, maxUnusedWarm), "linearizable against the slot model");
+    }
+
+    /// <summary>A query (<see cref="SlotOperation.EmptySlotCount"/>, <see cref="SlotOperation.WarmList"/>, ...), recorded when the history is.</summary>
+    public SlotResult Query(SlotOperation query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        Scheduler.Describe($"query {query}");
+        return Perform(query);
+    }
+
+    /// <summary>Reads <paramref name="queries"/> once every thread has ended, as the history's last calls (needs <see cref="CheckLinearizable"/>).</summary>
+    /// <exception cref="InvalidOperationException">No history is recorded.</exception>
+    public void QueryAfterThreads(params SlotOperation[] queries)
+    {
+        var history = History ?? throw new InvalidOperationException("Final queries belong to a history: call CheckLinearizable first.");
+        history.AfterThreads(() =>
+        {
+            foreach (var query in queries)
+            {
+                Query(query);
+            }
+        });
+    }
+
     /// <summary>Allocates for <paramref name="thread"/> and records the ownership; null when the pool is full.</summary>
     public int? Allocate(int thread, SlotAffinity? key)
     {
         Scheduler.Describe(key is null ? "alloc" : $"alloc m{key.Value.ModuleId}");
-        return Pool.TryAllocate(key, out var slot) ? Own(thread, slot) : null;
+        return Perform(SlotOperation.Allocate(key)).SlotId is { } slot ? Own(thread, slot) : null;
     }
 
     /// <summary>Takes an affine slot and clears it for <paramref name="thread"/>; null when none is affine.</summary>
     public int? AllocateAffineAndClear(int thread, SlotAffinity key)
     {
         Scheduler.Describe($"alloc-affine-clear m{key.ModuleId}");
-        return Pool.TryAllocateAffineAndClear(key, out var slot) ? Own(thread, slot) : null;
+        return Perform(SlotOperation.AllocateAffineAndClear(key)).SlotId is { } slot ? Own(thread, slot) : null;
     }
 
     /// <summary>Gives back a slot <paramref name="thread"/> owns.</summary>
@@ -63,19 +110,20 @@ public sealed class SlotHarness
 
         // Given back before the call: once Free releases the lock another thread may be handed the slot.
         Require(_owners.GiveBack(thread, slot));
-        Pool.Free(slot, bytesResident);
+        Perform(SlotOperation.Free(slot, bytesResident));
     }
 
     /// <summary>Records an ownership taken during setup, before the threads start.</summary>
     public int SetupAllocate(int thread, SlotAffinity? key)
     {
-        if (!Pool.TryAllocate(key, out var slot))
-        {
-            throw new InvalidOperationException($"Setup could not allocate a slot for thread {thread}.");
-        }
-
+        var slot = Perform(SlotOperation.Allocate(key)).SlotId
+            ?? throw new InvalidOperationException($"Setup could not allocate a slot for thread {thread}.");
         return Own(thread, slot);
     }
+
+    // Recorded and with reported errors as results when the history is checked; otherwise errors propagate as before.
+    private SlotResult Perform(SlotOperation operation) =>
+        History is { } history ? history.Call(operation, () => operation.RunOn(Pool)) : operation.Invoke(Pool);
 
     private int Own(int thread, int slot)
     {
@@ -91,5 +139,35 @@ public sealed class SlotHarness
         {
             throw new InvalidOperationException(violation);
         }
+    }
+
+    /// <summary>
+    /// Everything the pool lets a caller observe, hashed: changes exactly when the pool's state does, so a change with
+    /// the lock free is a change made outside the lock.
+    /// </summary>
+    /// <param name="pool">The pool (its lock free).</param>
+    /// <returns>An FNV-1a hash of the counters, the warm list and every slot's state.</returns>
+    public static long Fingerprint(ISlotPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var hash = 14695981039346656037UL;
+        void Mix(long value) => hash = (hash ^ (ulong)value) * 1099511628211UL;
+        Mix(pool.EmptySlotCount);
+        Mix(pool.UnusedBytesResident);
+        foreach (var slot in pool.GetWarmList())
+        {
+            Mix(slot);
+        }
+
+        for (var slot = 0; slot < pool.Capacity; slot++)
+        {
+            var state = pool.GetSlotState(slot);
+            Mix((long)state.Kind);
+            Mix(state.BytesResident);
+            Mix(state.Affinity?.ModuleId ?? -1);
+            Mix(state.Affinity?.MemoryIndex ?? -1);
+        }
+
+        return (long)hash;
     }
 }

@@ -16,9 +16,18 @@ namespace Veralloc.Systematic.Strategies;
 /// (<see cref="ReplayedPoints"/>): a program whose behaviour changes between iterations is reported, not explored
 /// on with a wrong claim of exhaustion.
 /// </remarks>
-internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
+/// <para>
+/// With a <see cref="Shard"/>, the options of the frames at depth <see cref="SplitDepth"/> are numbered in DFS order
+/// (every shard walks the frames above that depth identically, so the numbers agree) and shard K explores only the
+/// subtrees whose number is K - 1 modulo N. A subtree it does not own still costs the one run that discovers it.
+/// </para>
+internal sealed class DfsStrategy(int? preemptionBound, Shard? shard = null) : ISchedulingStrategy
 {
+    /// <summary>The depth (in decisions) whose options are dealt out to the shards.</summary>
+    public const int SplitDepth = 3;
+
     private readonly List<Frame> _stack = [];
+    private long _nextSubtree;
     private int _depth;
     private bool _started;
 
@@ -27,6 +36,9 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
     public bool Exhausted { get; private set; }
 
     public int ReplayedPoints { get; private set; }
+
+    /// <summary>True when the last iteration's schedule belongs to this run's shard (always true unsharded).</summary>
+    public bool OwnsLastIteration { get; private set; } = true;
 
     public bool PrepareIteration(int iteration)
     {
@@ -39,9 +51,27 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
             return true;
         }
 
-        while (_stack.Count > 0 && _stack[^1].Index + 1 >= _stack[^1].Options.Length)
+        while (_stack.Count > 0)
         {
-            _stack.RemoveAt(_stack.Count - 1);
+            var top = _stack[^1];
+            if ((shard is not null && _stack.Count > SplitDepth && !Owns(_stack[SplitDepth - 1].Subtree)) || top.Index + 1 >= top.Options.Length)
+            {
+                // Done here, or below a subtree another shard owns.
+                _stack.RemoveAt(_stack.Count - 1);
+                continue;
+            }
+
+            top.Index++;
+            if (shard is not null && _stack.Count == SplitDepth)
+            {
+                top.Subtree = _nextSubtree++;
+                if (!Owns(top.Subtree))
+                {
+                    continue;
+                }
+            }
+
+            break;
         }
 
         if (_stack.Count == 0)
@@ -51,7 +81,6 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
             return false;
         }
 
-        _stack[^1].Index++;
         ReplayedPoints = _stack[^1].Point + 1;
         return true;
     }
@@ -65,7 +94,7 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
 
         var preemptionsBefore = PreemptionsBefore();
         var frame = new Frame(point, currentId, BuildOptions(enabled, currentId, preemptionsBefore), preemptionsBefore);
-        _stack.Add(frame);
+        AddFrame(frame);
         _depth++;
         return frame.Options[0];
     }
@@ -83,7 +112,7 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
             options[value] = value;
         }
 
-        _stack.Add(new Frame(point, -1, options, PreemptionsBefore(), isValue: true));
+        AddFrame(new Frame(point, -1, options, PreemptionsBefore(), isValue: true));
         _depth++;
         return 0;
     }
@@ -96,7 +125,22 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
         {
             _stack.RemoveRange(_depth, _stack.Count - _depth);
         }
+
+        // A schedule with fewer decisions than the split depth has no subtree number: the first shard owns it.
+        OwnsLastIteration = shard is not { } part || (_stack.Count >= SplitDepth ? Owns(_stack[SplitDepth - 1].Subtree) : part.Index == 0);
     }
+
+    private void AddFrame(Frame frame)
+    {
+        if (shard is not null && _stack.Count == SplitDepth - 1)
+        {
+            frame.Subtree = _nextSubtree++;
+        }
+
+        _stack.Add(frame);
+    }
+
+    private bool Owns(long subtree) => shard is not { } part || subtree % part.Count == part.Index;
 
     private int Replay(int point, bool isValue, Func<int, bool> allowed)
     {
@@ -149,6 +193,9 @@ internal sealed class DfsStrategy(int? preemptionBound) : ISchedulingStrategy
         public int[] Options { get; } = options;
 
         public int Index { get; set; }
+
+        /// <summary>The number of the subtree below this frame's current option (frames at the split depth, sharded runs).</summary>
+        public long Subtree { get; set; }
 
         public int PreemptionsAfter =>
             preemptionsBefore + (!IsValue && currentId >= 0 && Options[Index] != currentId ? 1 : 0);

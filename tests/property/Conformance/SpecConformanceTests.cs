@@ -1,3 +1,4 @@
+using Veralloc.Scenarios.Slots;
 using Veralloc.Tests.Property.FreeList;
 using Veralloc.Tests.Property.Models;
 using Veralloc.Tests.Property.Slots;
@@ -7,7 +8,8 @@ namespace Veralloc.Tests.Property.Conformance;
 
 /// <summary>
 /// Spec ↔ code conformance on the benchmark workloads: the allocator and the spec's reference model (the one
-/// the property tests use, <see cref="FreeListModel"/> and <see cref="SlotModel"/>, kept in tests/property/Models)
+/// the property tests use, <see cref="FreeListModel"/> in tests/property/Models and <see cref="SlotModel"/> in
+/// src/Scenarios/Slots, where the linearizability checks of the slot scenarios use it too)
 /// are driven through the same long, deterministic operation sequence shaped like the shared traces
 /// (lolfuzz, slots), and must agree on every result and every observable after every operation.
 /// </summary>

@@ -5,7 +5,7 @@ using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
-using Veralloc.Tests.Property.Models;
+using Veralloc.Scenarios.Slots;
 
 namespace Veralloc.Tests.Property.Slots;
 

@@ -184,6 +184,40 @@ public sealed class EngineBugFindingTests(ITestOutputHelper output)
         Assert.Contains("names thread 5", replayed.Bug!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ReplayCountsDecisionsLeftOverEvenWhenTheBugReproduces()
+    {
+        var found = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, TraceDirectory = null }, ToyPrograms.LostUpdate()).Bug!;
+        var faithful = SystematicTest.Replay(found.Trace, ToyPrograms.LostUpdate());
+        var padded = new ScheduleTrace(found.Trace.Choices.Concat([ScheduleChoice.Thread(0), ScheduleChoice.Thread(0), ScheduleChoice.Thread(1)]), found.Trace.Strategy, found.Trace.Seed, found.Trace.Iteration, null, found.Kind);
+
+        var replayed = SystematicTest.Replay(padded, ToyPrograms.LostUpdate());
+
+        Assert.Equal(0, faithful.UnusedTraceDecisions);
+        Assert.Equal(found.Kind, replayed.Bug?.Kind);
+        Assert.Equal(3, replayed.UnusedTraceDecisions);
+        Assert.Contains("Replay divergence: the trace holds 3 decisions the run did not use", replayed.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATraceThatCannotBeSavedLeavesTheBugReportedWithTheReason()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, TraceDirectory = file }, ToyPrograms.LostUpdate());
+
+            var bug = Assert.IsType<BugReport>(result.Bug);
+            Assert.Null(bug.TracePath);
+            Assert.Contains($"cannot save the trace to '{file}", bug.TraceSaveError, StringComparison.Ordinal);
+            Assert.Contains("trace not saved: ", bug.Format(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private void AssertReplaysSame(BugReport bug, Action<SystematicContext> scenario, TestOptions? options = null)
     {
         var trace = ScheduleTrace.Parse(bug.Trace.ToText());

@@ -51,7 +51,7 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
         var options = new TestOptions { Strategy = strategy, Iterations = 300, Seed = 11, PreemptionBound = 3 };
         SystematicTest.Run(options, ToyPrograms.LostUpdate(fixedVersion: true)).ThrowIfBugFound();
         SystematicTest.Run(options, ToyPrograms.TwoThreadsOneLockPair).ThrowIfBugFound();
-        SystematicTest.Run(options, ForkJoinSum).ThrowIfBugFound();
+        SystematicTest.Run(options, ToyPrograms.ForkJoinSum).ThrowIfBugFound();
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
     [Fact]
     public void SpawnAndJoinAreSchedulingPoints()
     {
-        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 10_000 }, ForkJoinSum);
+        var result = SystematicTest.Run(new TestOptions { Strategy = StrategyKind.Dfs, PreemptionBound = null, Iterations = 10_000 }, ToyPrograms.ForkJoinSum);
         output.WriteLine(result.ToString());
         Assert.False(result.BugFound);
         Assert.True(result.Statistics.SpaceExhausted);
@@ -172,27 +172,6 @@ public sealed class EngineExplorationTests(ITestOutputHelper output)
         Scheduler.Yield();
         Scheduler.Describe("ignored");
         Assert.Throws<SystematicAssertionException>(() => Scheduler.Assert(false, "still checked"));
-    }
-
-    private static void ForkJoinSum(SystematicContext ctx)
-    {
-        var gate = ctx.CreateLock("sum");
-        var sum = 0;
-        ctx.Spawn("parent", () =>
-        {
-            var child = ctx.Spawn("child", () =>
-            {
-                gate.Enter();
-                sum += 2;
-                gate.Exit();
-            });
-            gate.Enter();
-            sum += 1;
-            gate.Exit();
-            child.Join();
-            Scheduler.Assert(sum == 3, "after the join the child's addition is visible");
-        });
-        ctx.AtQuiescence("sum", () => sum == 3);
     }
 }
 

@@ -98,4 +98,26 @@ internal static class ToyPrograms
             gate.Exit();
         });
     };
+
+    /// <summary>A parent spawns a child, adds its own part, joins the child and checks the sum.</summary>
+    public static void ForkJoinSum(SystematicContext ctx)
+    {
+        var gate = ctx.CreateLock("sum");
+        var sum = 0;
+        ctx.Spawn("parent", () =>
+        {
+            var child = ctx.Spawn("child", () =>
+            {
+                gate.Enter();
+                sum += 2;
+                gate.Exit();
+            });
+            gate.Enter();
+            sum += 1;
+            gate.Exit();
+            child.Join();
+            Scheduler.Assert(sum == 3, "after the join the child's addition is visible");
+        });
+        ctx.AtQuiescence("sum", () => sum == 3);
+    }
 }

@@ -51,7 +51,7 @@ public sealed class MutantGalleryTests(ITestOutputHelper output)
 
         var bug = Assert.IsType<BugReport>(result.Bug);
         output.WriteLine(bug.Format(maxSteps: 40));
-        Assert.True(bug.Kind is BugKind.InvariantViolation or BugKind.AssertionFailure or BugKind.UnhandledException, bug.Kind.ToString());
+        Assert.True(bug.Kind is BugKind.InvariantViolation or BugKind.AssertionFailure or BugKind.UnhandledException or BugKind.DataRace, bug.Kind.ToString());
 
         var replayed = SystematicTest.Replay(ScheduleTrace.Parse(bug.Trace.ToText()), mutant.Build);
         var again = Assert.IsType<BugReport>(replayed.Bug);

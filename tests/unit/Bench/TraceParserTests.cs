@@ -1,3 +1,4 @@
+using Veralloc.Bench.Replay;
 using Veralloc.Bench.Traces;
 
 namespace Veralloc.Tests.Unit.Bench;
@@ -41,9 +42,14 @@ public sealed class TraceParserTests
     [InlineData("a 0 8 8 1 2 3\n", 1, "found 5 or more fields")]
     [InlineData("a 0 eight 8\n", 1, "SIZE 'eight' is not a 32-bit integer")]
     [InlineData("a 0 99999999999 8\n", 1, "SIZE '99999999999' is not a 32-bit integer")]
-    [InlineData("a 0 0 8\n", 1, "Size must be positive, got 0")]
-    [InlineData("a 0 8 3\n", 1, "Alignment must be a positive power of two, got 3")]
-    [InlineData("a -1 8 8\n", 1, "Block id must be non-negative, got -1")]
+    [InlineData("a 0 0 8\n", 1, "Size must be between 1 and 1073741824, got 0")]
+    [InlineData("a 0 1073741825 8\n", 1, "Size must be between 1 and 1073741824, got 1073741825")]
+    [InlineData("a 0 8 3\n", 1, "Alignment must be a power of two between 1 and 65536, got 3")]
+    [InlineData("a 0 8 131072\n", 1, "Alignment must be a power of two between 1 and 65536, got 131072")]
+    [InlineData("a 0 8 1073741824\n", 1, "Alignment must be a power of two between 1 and 65536, got 1073741824")]
+    [InlineData("a -1 8 8\n", 1, "Block id must be between 0 and 16777215, got -1")]
+    [InlineData("a 0 8 8\na 16777216 8 8\n", 2, "Block id must be between 0 and 16777215, got 16777216")]
+    [InlineData("a 2147483647 8 8\n", 1, "Block id must be between 0 and 16777215, got 2147483647")]
     [InlineData("a 0 8 8\na 1 8 8\nf 0\nf 0\n", 4, "Block id 0 is freed but is not live")]
     [InlineData("a 0 8 8\n\n\nf 7\n", 4, "Block id 7 is freed but is not live")]
     [InlineData("a 0 8 8\na 0 8 8\n", 2, "Block id 0 is allocated again while still live")]
@@ -62,12 +68,48 @@ public sealed class TraceParserTests
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("\n\n# only a comment\n")]
-    public void EmptyTraceIsRejected(string text)
+    [InlineData("", 1)]
+    [InlineData("\n\n# only a comment\n", 3)]
+    public void EmptyTraceIsRejectedAtItsLastLine(string text, int line)
     {
         var error = Assert.Throws<FormatException>(() => TraceParser.Parse(text, "empty.trace"));
+        Assert.StartsWith($"empty.trace:{line}: ", error.Message, StringComparison.Ordinal);
         Assert.Contains("no operations", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheLargestIdSizeAndAlignmentWithinTheLimitsAreAccepted()
+    {
+        ParsedTrace trace = TraceParser.Parse($"a {TraceLimits.MaxBlockId} {TraceLimits.MaxSize} {TraceLimits.MaxAlignment}\nf {TraceLimits.MaxBlockId}\n", "t");
+
+        Assert.Equal(TraceLimits.MaxBlockId + 1, trace.IdCapacity);
+        Assert.Equal(TraceLimits.MaxSize, trace.PeakLiveBytes);
+    }
+
+    [Fact]
+    public void AByteOrderMarkAtTheStartIsSkippedButNotElsewhere()
+    {
+        byte[] bom = [0xEF, 0xBB, 0xBF];
+        ParsedTrace trace = TraceParser.Parse([.. bom, .. "a 0 8 8\nf 0\n"u8], "bom.trace");
+        Assert.Equal([TraceOp.Alloc(0, 8, 8), TraceOp.Free(0, 8, 8)], trace.Ops);
+
+        var error = Assert.Throws<FormatException>(() => TraceParser.Parse([.. "a 0 8 8\n"u8, .. bom, .. "f 0\n"u8], "bom.trace"));
+        Assert.StartsWith("bom.trace:2: unknown operation '\uFEFFf'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheLimitsAreOnesEveryRegisteredAllocatorCanServe()
+    {
+        // A valid trace must be one every allocator can at least attempt: no allocator may reject the largest alignment
+        // the format allows as a bad request, and no block may exceed the heap the harness reserves.
+        Assert.True(TraceLimits.MaxSize <= AllocatorRegistry.ReservationBytes);
+        foreach (AllocatorEntry entry in AllocatorRegistry.All)
+        {
+            using ReplaySubject subject = entry.Create();
+            Assert.True(subject.Allocator.TryAllocate(8, TraceLimits.MaxAlignment, out long offset), $"{entry.Name} refused alignment {TraceLimits.MaxAlignment}");
+            Assert.Equal(0, offset % TraceLimits.MaxAlignment);
+            subject.Allocator.Free(offset, 8, TraceLimits.MaxAlignment);
+        }
     }
 
     [Fact]
@@ -102,6 +144,14 @@ public sealed class TraceParserTests
         Assert.Same(trace, trace.Capped(100));
         Assert.Throws<ArgumentOutOfRangeException>(() => trace.Capped(0));
         Assert.Throws<InvalidOperationException>(() => TraceParser.Parse("s 1\n", "s").Capped(1));
+    }
+
+    [Fact]
+    public void LolfuzzGeneratorRefusesMoreStepsThanItsIdsCanNumber()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => LolfuzzGenerator.Generate(rounds: LolfuzzGenerator.MaxTotalSteps / 2 + 1, stepsPerRound: 2));
+
+        Assert.Contains($"exceed the {LolfuzzGenerator.MaxTotalSteps} steps", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Veralloc.Tests.Unit.Cli;
 
 /// <summary>
@@ -8,8 +6,6 @@ namespace Veralloc.Tests.Unit.Cli;
 /// </summary>
 public sealed class CliEndToEndTests : IDisposable
 {
-    private static readonly TimeSpan ProcessLimit = TimeSpan.FromMinutes(3);
-
     private readonly string _workDirectory = Directory.CreateTempSubdirectory("veralloc-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_workDirectory, recursive: true);
@@ -38,13 +34,34 @@ public sealed class CliEndToEndTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.ToString());
         string[] files = Directory.GetFiles(traces, "*.trace");
-        Assert.True(files.Length == 5, $"expected one trace per mutant, found {files.Length}:\n{run}");
+        string[] minimised = Directory.GetFiles(traces, "*.min.trace");
+        Assert.True(files.Length == 10 && minimised.Length == 5, $"expected one trace as found and one minimised per mutant, found {files.Length} traces, {minimised.Length} minimised:\n{run}");
+        Assert.Contains("Fewest preemptions", run.Output, StringComparison.Ordinal);
         foreach (string file in files)
         {
             CliRun replay = Veralloc("replay", file);
             Assert.True(replay.ExitCode == 0, replay.ToString());
             Assert.Contains("Reproduced", replay.Output, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void ReplayMinimizeWritesTheMinimisedTraceBesideTheOriginalAndPrintsBothSizes()
+    {
+        string traces = Path.Combine(_workDirectory, "found");
+        CliRun run = Veralloc("test", "-s", "mutant/check-then-act", "--strategy", "dfs", "--no-minimize", "--trace-dir", traces);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string found = Assert.Single(Directory.GetFiles(traces, "*.trace"));
+
+        CliRun replay = Veralloc("replay", "--minimize", found);
+
+        Assert.True(replay.ExitCode == 0, replay.ToString());
+        Assert.Contains("Minimised: 23 steps, 20 decisions, 1 preemption -> 17 steps", replay.Output, StringComparison.Ordinal);
+        string minimised = Path.ChangeExtension(found, ".min.trace");
+        Assert.True(File.Exists(minimised), replay.ToString());
+        CliRun again = Veralloc("replay", minimised);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("Reproduced", again.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,8 +87,8 @@ public sealed class CliEndToEndTests : IDisposable
     [InlineData("test --strategy bogus", "bogus")]
     [InlineData("test -s nosuch", "Unknown scenario 'nosuch'")]
     [InlineData("test -n 0", "Iterations must be at least 1")]
-    [InlineData("replay no-such.trace", "Cannot read trace")]
-    [InlineData("bench --trace no-such.trace", "cannot load trace")]
+    [InlineData("replay no-such.trace", "cannot read trace")]
+    [InlineData("bench --trace no-such.trace", "cannot read trace")]
     public void BadArgumentsExitNonZeroAndSayWhy(string arguments, string reason)
     {
         CliRun run = Veralloc(arguments.Split(' '));
@@ -119,36 +136,5 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("the heap ends as one free block", run.Output, StringComparison.Ordinal);
     }
 
-    private CliRun Veralloc(params string[] arguments)
-    {
-        string program = Path.Combine(AppContext.BaseDirectory, "veralloc.dll");
-        Assert.True(File.Exists(program), $"the CLI must be built next to the tests: {program}");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = _workDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(program);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start the CLI");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(ProcessLimit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"veralloc {string.Join(' ', arguments)} ran longer than {ProcessLimit}");
-        }
-
-        return new CliRun(string.Join(' ', arguments), process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    private sealed record CliRun(string Arguments, int ExitCode, string Output)
-    {
-        public override string ToString() => $"veralloc {Arguments} → exit {ExitCode}\n{Output}";
-    }
+    private CliRun Veralloc(params string[] arguments) => CliProcess.Run(_workDirectory, arguments);
 }

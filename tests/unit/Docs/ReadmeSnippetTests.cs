@@ -71,6 +71,19 @@ public sealed partial class ReadmeSnippetTests
         Assert.Contains("data race on 'hits'", bug.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheLinearizabilitySnippetReportsTheLostIncrementWithTheHistoryPerThread()
+    {
+        string[] snippets = [.. Snippets().Where(s => s.Contains("ctx.Linearizable", StringComparison.Ordinal))];
+        Assert.Single(snippets);
+
+        Exception? thrown = Run(Compile(snippets, extraSource: null));
+        BugFoundException bug = Assert.IsType<BugFoundException>(thrown);
+        Assert.Equal(BugKind.NotLinearizable, bug.Report.Kind);
+        Assert.Contains("-> 1, where the model returns 2", bug.Message, StringComparison.Ordinal);
+        Assert.Contains("\n  t1  |- next -> 1 -----|\n  t2    |- next -> 1 -|", bug.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The Coyote example compiles against the real Coyote and Veralloc assemblies. It is not run here: Coyote controls
     /// only rewritten code, and this assembly is not rewritten. tests/coyote (<c>ReadmeCoyoteSnippetTests</c>)

@@ -2,6 +2,7 @@ using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.FreeList;
 
@@ -39,12 +40,12 @@ public sealed class FreeListCorruptionTests
 
     private static void AssertViolation(FreeListAllocator allocator, string expectedId)
     {
-        InvariantViolationException thrown = Assert.Throws<InvariantViolationException>(allocator.CheckInvariants);
-        Assert.Equal(expectedId, thrown.InvariantId);
+        InvariantViolationException thrown = InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
         Assert.StartsWith(expectedId, thrown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Sorted)]
     public void SortedViolationIsReported()
     {
         FreeListAllocator allocator = Setup();
@@ -55,6 +56,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.NonAdjacent)]
     public void NonAdjacentViolationIsReportedForTouchingNodes()
     {
         FreeListAllocator allocator = Setup();
@@ -63,6 +65,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.NonAdjacent)]
     public void NonAdjacentViolationIsReportedForOverlappingNodes()
     {
         FreeListAllocator allocator = Setup();
@@ -71,6 +74,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Aligned)]
     public void AlignedViolationIsReportedForAMisalignedLink()
     {
         FreeListAllocator allocator = Setup();
@@ -79,6 +83,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Aligned)]
     public void AlignedViolationIsReportedForASizeThatIsNotAMultipleOfNode()
     {
         FreeListAllocator allocator = Setup();
@@ -87,6 +92,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Theory]
+    [TriggersInvariant(FreeListInvariantIds.Bounds)]
     [InlineData(Page)]
     [InlineData(Page - 8)]
     [InlineData(Page + 4096)]
@@ -98,10 +104,11 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Top + Next, target);
         AssertViolation(allocator, FreeListInvariantIds.Bounds);
-        Assert.Equal(FreeListInvariantIds.Bounds, Assert.Throws<InvariantViolationException>(() => allocator.FreeBlockCount).InvariantId);
+        InvariantAssert.Violates(FreeListInvariantIds.Bounds, () => allocator.FreeBlockCount);
     }
 
     [Theory]
+    [TriggersInvariant(FreeListInvariantIds.Bounds)]
     [InlineData(48)]
     [InlineData(Page)]
     [InlineData(long.MaxValue - 15)]
@@ -113,6 +120,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Theory]
+    [TriggersInvariant(FreeListInvariantIds.MinimumSize)]
     [InlineData(0)]
     [InlineData(-16)]
     [InlineData(long.MinValue)]
@@ -124,6 +132,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Conserved)]
     public void ConservedViolationIsReportedWhenTheNodesLoseBytes()
     {
         FreeListAllocator allocator = Setup();
@@ -132,15 +141,17 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Conserved)]
     public void ConservedViolationIsReportedWhenTheLiveTableLosesAnEntry()
     {
         FreeListAllocator allocator = Setup(checkedMode: true);
         Assert.True(allocator.LiveTable!.Remove(Page - 16));
         AssertViolation(allocator, FreeListInvariantIds.Conserved);
-        Assert.Equal(FreeListInvariantIds.Conserved, Assert.Throws<InvariantViolationException>(() => allocator.LiveBytes).InvariantId);
+        InvariantAssert.Violates(FreeListInvariantIds.Conserved, () => allocator.LiveBytes);
     }
 
     [Theory]
+    [TriggersInvariant(FreeListInvariantIds.Acyclic)]
     [InlineData(Low)]
     [InlineData(Mid)]
     [InlineData(Top)]
@@ -149,11 +160,12 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Low + Next, lastNext);
         AssertViolation(allocator, FreeListInvariantIds.Acyclic);
-        Assert.Equal(FreeListInvariantIds.Acyclic, Assert.Throws<InvariantViolationException>(allocator.GetFreeBlocks).InvariantId);
-        Assert.Equal(FreeListInvariantIds.Acyclic, Assert.Throws<InvariantViolationException>(() => allocator.FreeBlockCount).InvariantId);
+        InvariantAssert.Violates(FreeListInvariantIds.Acyclic, allocator.GetFreeBlocks);
+        InvariantAssert.Violates(FreeListInvariantIds.Acyclic, () => allocator.FreeBlockCount);
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Live)]
     public void LiveViolationIsReportedForALiveEntryOverlappingAFreeNode()
     {
         FreeListAllocator allocator = Setup(checkedMode: true);
@@ -164,6 +176,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Live)]
     public void LiveViolationIsReportedForOverlappingLiveEntries()
     {
         FreeListAllocator allocator = Setup(checkedMode: true);
@@ -175,6 +188,7 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Live)]
     public void LiveViolationIsReportedForAMisalignedLiveEntry()
     {
         FreeListAllocator allocator = Setup(checkedMode: true);

@@ -2,6 +2,7 @@ using Veralloc.Allocators.Lands;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Lands;
 
@@ -32,6 +33,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Sorted)]
     public void SortedViolationIsReported()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -43,6 +45,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Isolated)]
     public void IsolatedViolationIsReportedForTouchingRangesInTheFreeList()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -51,6 +54,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Isolated)]
     public void IsolatedViolationIsReportedForOverlappingRangesInTheTree()
     {
         TreeLand land = PopulatedTree();
@@ -59,6 +63,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Aligned)]
     public void AlignedViolationIsReportedForAMisalignedLimit()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -67,6 +72,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Aligned)]
     public void AlignedViolationIsReportedForAMisalignedLink()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -75,6 +81,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Aligned)]
     public void AlignedViolationIsReportedInTheTree()
     {
         TreeLand land = PopulatedTree();
@@ -83,6 +90,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.NonEmpty)]
     public void NonEmptyViolationIsReported()
     {
         TreeLand land = PopulatedTree();
@@ -91,6 +99,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Bounds)]
     public void BoundsViolationIsReportedForALimitPastTheMemory()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -99,6 +108,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Bounds)]
     public void BoundsViolationIsReportedForALinkOutsideTheMemory()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -107,6 +117,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Bounds)]
     public void BoundsViolationIsReportedInTheTree()
     {
         TreeLand land = PopulatedTree();
@@ -115,6 +126,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Tag)]
     public void TagViolationIsReported()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -124,6 +136,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Count)]
     public void CountViolationIsReportedForACyclicList()
     {
         (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
@@ -132,6 +145,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Count)]
     public void CountViolationIsReportedForAListShorterThanRecorded()
     {
         (FreeListLand land, _) = PopulatedFreeList();
@@ -153,6 +167,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Total)]
     public void TotalViolationIsReportedInTheFreeList()
     {
         (FreeListLand land, _) = PopulatedFreeList();
@@ -161,6 +176,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Total)]
     public void TotalViolationIsReportedInTheTree()
     {
         TreeLand land = PopulatedTree();
@@ -169,6 +185,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Hint)]
     public void HintViolationIsReported()
     {
         (FreeListLand land, _) = PopulatedFreeList();
@@ -177,6 +194,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Index)]
     public void IndexViolationIsReported()
     {
         TreeLand land = PopulatedTree();
@@ -185,6 +203,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Heap)]
     public void HeapViolationIsReported()
     {
         TreeLand land = PopulatedTree();
@@ -193,6 +212,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Sorted)]
     public void SortedViolationIsReportedInTheTree()
     {
         TreeLand land = PopulatedTree();
@@ -201,6 +221,7 @@ public sealed class LandCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(LandInvariantIds.Count)]
     public void CountViolationIsReportedInTheTree()
     {
         TreeLand longer = PopulatedTree();
@@ -211,7 +232,7 @@ public sealed class LandCorruptionTests
         shorter.CorruptCountForTest(shorter.RangeCount + 1);
         AssertViolation(LandInvariantIds.Count, shorter);
         var visitor = new CountingVisitor();
-        Assert.Equal(LandInvariantIds.Count, Assert.Throws<InvariantViolationException>(() => shorter.Iterate(ref visitor)).InvariantId);
+        InvariantAssert.Violates(LandInvariantIds.Count, () => shorter.Iterate(ref visitor));
     }
 
     [Fact]
@@ -229,11 +250,7 @@ public sealed class LandCorruptionTests
 
     private static TreeLand PopulatedTree() => (TreeLand)LandFixture.CreatePopulated(nameof(TreeLand)).Land;
 
-    private static void AssertViolation(string expectedId, ILand land)
-    {
-        InvariantViolationException error = Assert.Throws<InvariantViolationException>(land.CheckInvariants);
-        Assert.Equal(expectedId, error.InvariantId);
-    }
+    private static void AssertViolation(string expectedId, ILand land) => InvariantAssert.Violates(expectedId, land.CheckInvariants);
 
     private struct CountingVisitor : ILandVisitor
     {

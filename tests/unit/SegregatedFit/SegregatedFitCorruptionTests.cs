@@ -1,6 +1,7 @@
 using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.SegregatedFit;
 
@@ -9,6 +10,7 @@ public sealed class SegregatedFitCorruptionTests
 {
     /// <summary>Corrupts the structure so that exactly SEG-ALIGNED is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Aligned)]
     public void AlignedViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
@@ -20,6 +22,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-PHYS is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
     public void PhysicalViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
@@ -30,6 +33,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-PHYS is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
     public void PhysicalViolationIsReportedWhenTheBlocksDoNotTileTheRange()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
@@ -41,6 +45,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-NOFREENBR is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.NoFreeNeighbours)]
     public void NoFreeNeighboursViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
@@ -51,6 +56,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-BITMAP is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Bitmap)]
     public void BitmapViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
@@ -61,6 +67,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-LISTS is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Lists)]
     public void ListsViolationIsReportedForABrokenLink()
     {
         var allocator = new SegregatedFitAllocator(4096);
@@ -82,6 +89,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-LISTS is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Lists)]
     public void ListsViolationIsReportedForAFreeBlockOnNoList()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
@@ -92,6 +100,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-CONSERVE is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Conserve)]
     public void ConserveViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out _);
@@ -102,6 +111,7 @@ public sealed class SegregatedFitCorruptionTests
 
     /// <summary>Corrupts the structure so that exactly SEG-USEDMAP is reported.</summary>
     [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
     public void UsedMapViolationIsReported()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
@@ -127,9 +137,6 @@ public sealed class SegregatedFitCorruptionTests
     private static long LastFreeOffset(SegregatedFitAllocator allocator) =>
         SegregatedFitAllocatorTests.FreeRanges(allocator)[^1].Start;
 
-    private static void AssertViolation(SegregatedFitAllocator allocator, string expectedId)
-    {
-        var error = Assert.Throws<InvariantViolationException>(allocator.CheckInvariants);
-        Assert.Equal(expectedId, error.InvariantId);
-    }
+    private static void AssertViolation(SegregatedFitAllocator allocator, string expectedId) =>
+        InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
 }

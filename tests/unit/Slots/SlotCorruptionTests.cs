@@ -1,6 +1,7 @@
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Slots;
 
@@ -41,8 +42,7 @@ public sealed class SlotCorruptionTests
 
     private static void AssertReports(string invariantId, SlotAllocator pool)
     {
-        var error = Assert.Throws<InvariantViolationException>(pool.CheckInvariants);
-        Assert.Equal(invariantId, error.InvariantId);
+        var error = InvariantAssert.Violates(invariantId, pool.CheckInvariants);
         Assert.StartsWith(invariantId + " at ", error.Message, StringComparison.Ordinal);
     }
 
@@ -50,6 +50,7 @@ public sealed class SlotCorruptionTests
     public void HealthyPoolPassesEveryCheck() => HealthyPool().CheckInvariants();
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Links)]
     public void LinksViolationIsReportedForTheWarmList()
     {
         var pool = HealthyPool();
@@ -58,6 +59,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Links)]
     public void LinksViolationIsReportedForAnAffineList()
     {
         var pool = HealthyPool();
@@ -66,6 +68,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Warm)]
     public void WarmViolationIsReportedForAMiscountedWarmList()
     {
         var pool = HealthyPool();
@@ -74,6 +77,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Warm)]
     public void WarmViolationIsReportedForAWarmSlotMissingFromTheList()
     {
         var pool = HealthyPool();
@@ -82,6 +86,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Affine)]
     public void AffineViolationIsReportedForASlotOnTheWrongKeysList()
     {
         var pool = HealthyPool();
@@ -90,6 +95,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Affine)]
     public void AffineViolationIsReportedForAKeyedWarmSlotOnNoList()
     {
         var pool = HealthyPool();
@@ -98,6 +104,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Affine)]
     public void AffineViolationIsReportedForAnEmptyListLeftInTheMap()
     {
         var pool = HealthyPool();
@@ -106,6 +113,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Bytes)]
     public void BytesViolationIsReportedForAWrongTotal()
     {
         var pool = HealthyPool();
@@ -114,6 +122,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Bytes)]
     public void BytesViolationIsReportedForANegativeSlotCount()
     {
         var pool = HealthyPool();
@@ -122,6 +131,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Cold)]
     public void ColdViolationIsReportedForLastColdPastCapacity()
     {
         var pool = HealthyPool();
@@ -130,6 +140,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Cold)]
     public void ColdViolationIsReportedForAUsedSlotAboveLastCold()
     {
         var pool = HealthyPool();
@@ -138,38 +149,40 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Exclusive)]
     public void ExclusiveViolationIsReportedWhenAnAffineTailIsStillUsed()
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(1, SlotKind.Used, K1, 0); // the tail of K1's list, marked Used behind the lists' back
         string before = SlotSnapshot.Take(pool);
-        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(K1, out _));
-        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K1, out _));
         Assert.Equal(before, SlotSnapshot.Take(pool));
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Exclusive)]
     public void ExclusiveViolationIsReportedWhenTheWarmHeadIsStillUsed()
     {
         var pool = new SlotAllocator(2, 0);
         SlotAllocatorExampleTests.Allocate(pool, K1);
         pool.Free(0, 1);
         pool.CorruptSlotForTest(0, SlotKind.Used, K1, 0);
-        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(null, out _));
-        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(null, out _));
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Exclusive)]
+    [TriggersInvariant(SlotInvariantIds.Cold)]
     public void ExclusiveViolationIsReportedWhenTheNextColdSlotIsStillUsed()
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(5, SlotKind.Used, null, 0);
-        var error = Assert.Throws<InvariantViolationException>(() => pool.TryAllocate(K3, out _));
-        Assert.Equal(SlotInvariantIds.Exclusive, error.InvariantId);
+        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K3, out _));
         AssertReports(SlotInvariantIds.Cold, pool); // the state check names the underlying damage
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Conserve)]
     public void ConserveViolationIsReportedForAMiscountedUsedCounter()
     {
         var pool = HealthyPool();
@@ -178,6 +191,7 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Conserve)]
     public void ConserveViolationIsReportedForASlotInNoState()
     {
         var pool = HealthyPool();

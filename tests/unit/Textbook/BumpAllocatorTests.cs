@@ -1,6 +1,7 @@
 using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Textbook;
 
@@ -151,39 +152,43 @@ public sealed class BumpAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly BUMP-BOUNDS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpBounds)]
     public void BoundsViolationIsReported()
     {
         var bump = new BumpAllocator(0, 100);
         Assert.True(bump.TryAllocate(10, 1, out _));
         bump.SetNextForTest(101);
 
-        Assert.Equal(TextbookInvariantIds.BumpBounds, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(TextbookInvariantIds.BumpBounds, bump.CheckInvariants);
     }
 
     /// <summary>Corrupts the structure so that exactly BUMP-RESET is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpReset)]
     public void ResetViolationIsReported()
     {
         var bump = new BumpAllocator(0, 100);
         Assert.True(bump.TryAllocate(10, 1, out _));
         bump.SetLiveCountForTest(0);
 
-        Assert.Equal(TextbookInvariantIds.BumpReset, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(TextbookInvariantIds.BumpReset, bump.CheckInvariants);
     }
 
     /// <summary>Corrupts the structure so that exactly BUMP-LIVE is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpLive)]
     public void LiveViolationIsReportedForANegativeCount()
     {
         var bump = new BumpAllocator(0, 100);
         Assert.True(bump.TryAllocate(10, 1, out _));
         bump.SetLiveCountForTest(-1);
 
-        Assert.Equal(TextbookInvariantIds.BumpLive, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(TextbookInvariantIds.BumpLive, bump.CheckInvariants);
     }
 
     /// <summary>Corrupts the structure so that exactly BUMP-LIVE is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpLive)]
     public void LiveViolationIsReportedWhenTheCountDisagreesWithTheTable()
     {
         var bump = new BumpAllocator(0, 100, trackAllocations: true);
@@ -191,6 +196,6 @@ public sealed class BumpAllocatorTests
         Assert.True(bump.TryAllocate(10, 1, out _));
         bump.SetLiveCountForTest(1);
 
-        Assert.Equal(TextbookInvariantIds.BumpLive, Assert.Throws<InvariantViolationException>(bump.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(TextbookInvariantIds.BumpLive, bump.CheckInvariants);
     }
 }

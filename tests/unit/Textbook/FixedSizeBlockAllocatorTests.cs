@@ -5,6 +5,7 @@ using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Textbook;
 
@@ -163,6 +164,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-CLASS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeClass)]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
         (FixedSizeBlockAllocator allocator, _) = OneListedBlockLinkedTo(8);
@@ -172,6 +174,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeAcyclic)]
     public void AcyclicViolationIsReportedForACycle()
     {
         var memory = new SlabLinearMemory(1, 1);
@@ -187,6 +190,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-ACYCLIC is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeAcyclic)]
     public void AcyclicViolationIsReportedForAListShorterThanRecorded()
     {
         var memory = new SlabLinearMemory(1, 1);
@@ -202,6 +206,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported (Free itself refuses the interior block, so a hook pushes it).</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeDisjoint)]
     public void DisjointViolationIsReportedWhenABlockIsPushedIntoTwoClasses()
     {
         var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
@@ -214,6 +219,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly FSB-OWNED is reported: a listed link now leads to a live block whose first word reads -1.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeOwned)]
     public void OwnedViolationIsReportedForALinkToALiveBlock()
     {
         (FixedSizeBlockAllocator allocator, SlabLinearMemory memory, long listed, long live) = ListedBlockLinkedToALiveOne();
@@ -337,6 +343,7 @@ public sealed class FixedSizeBlockAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly the fallback's BUMP-BOUNDS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.BumpBounds)]
     public void FallbackViolationsSurface()
     {
         var bump = new BumpAllocator(0, 1 << 16);
@@ -348,7 +355,7 @@ public sealed class FixedSizeBlockAllocatorTests
     }
 
     private static void AssertViolation(FixedSizeBlockAllocator allocator, string expectedId) =>
-        Assert.Equal(expectedId, Assert.Throws<InvariantViolationException>(allocator.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
 
     /// <summary>Records the calls that reach the fallback, then delegates.</summary>
     private sealed class RecordingAllocator(IOffsetAllocator inner) : IOffsetAllocator

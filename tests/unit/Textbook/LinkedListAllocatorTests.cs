@@ -2,6 +2,7 @@ using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
+using Veralloc.Tests.Unit.Spec;
 
 namespace Veralloc.Tests.Unit.Textbook;
 
@@ -193,6 +194,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-ACYCLIC is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListAcyclic)]
     public void AcyclicViolationIsReported()
     {
         var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
@@ -206,6 +208,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-BOUNDS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListBounds)]
     public void BoundsViolationIsReportedForARegionPastTheEnd()
     {
         var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
@@ -217,6 +220,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-BOUNDS is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListBounds)]
     public void BoundsViolationIsReportedForALinkOutsideTheMemory()
     {
         var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
@@ -228,6 +232,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-ALIGNED is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListAligned)]
     public void AlignedViolationIsReported()
     {
         var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
@@ -239,6 +244,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-MINSIZE is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListMinSize)]
     public void MinSizeViolationIsReported()
     {
         var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
@@ -250,6 +256,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-DISJOINT is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListDisjoint)]
     public void DisjointViolationIsReportedAfterFreeingPartOfAFreeRegion()
     {
         LinkedListAllocator allocator = OnePage();
@@ -262,6 +269,7 @@ public sealed class LinkedListAllocatorTests
 
     /// <summary>Corrupts the structure so that exactly LL-CONSERVE is reported.</summary>
     [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListConserve)]
     public void ConserveViolationIsReported()
     {
         LinkedListAllocator allocator = OnePage();
@@ -281,5 +289,5 @@ public sealed class LinkedListAllocatorTests
     private static LinkedListAllocator OnePage() => new(new SlabLinearMemory(maxPages: 1, initialPages: 1));
 
     private static void AssertViolation(LinkedListAllocator allocator, string expectedId) =>
-        Assert.Equal(expectedId, Assert.Throws<InvariantViolationException>(allocator.CheckInvariants).InvariantId);
+        InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
 }

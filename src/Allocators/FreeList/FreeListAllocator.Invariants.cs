@@ -9,6 +9,9 @@ public sealed partial class FreeListAllocator
     /// <summary>The checked-mode side table (null in unchecked mode); exposed so tests can corrupt it.</summary>
     internal Dictionary<long, LiveAllocation>? LiveTable => _live;
 
+    /// <summary>The head offset, so tests can snapshot a list too corrupted to walk.</summary>
+    internal long Head => _head;
+
     /// <summary>
     /// Walks the in-memory list (at most HeapBytes / NODE nodes) and checks, in this order: every link
     /// stays inside the heap and is NODE-aligned (FL-BOUNDS, FL-ALIGNED), the walk ends (FL-ACYCLIC),

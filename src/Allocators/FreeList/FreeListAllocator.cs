@@ -27,8 +27,13 @@ namespace Veralloc.Allocators.FreeList;
 /// <para>
 /// Allocation and free cost O(free blocks) and allocate nothing on the managed heap (except the side
 /// table in checked mode). Not thread-safe. Metadata lives in client-reachable memory: a client that
-/// writes into free memory corrupts the list; <see cref="CheckInvariants"/> reports that, but
-/// <see cref="TryAllocate"/> and <see cref="Free"/> trust the list.
+/// writes into free memory corrupts the list. <see cref="TryAllocate"/> and <see cref="Free"/> validate
+/// every node they pass before trusting it (a few compares per node), so a corrupted word never makes them
+/// read or write outside the heap, loop, or hand out a range outside the heap: they report it as an
+/// <see cref="InvariantViolationException"/> with nothing changed. What unchecked mode cannot see is a word
+/// rewritten into another plausible list (say, a size grown into the live block above it); checked mode
+/// also proves every range it hands out holds no live byte. <see cref="CheckInvariants"/> sees everything
+/// (docs/design-notes/0007-validated-walks.md).
 /// </para>
 /// </remarks>
 public sealed partial class FreeListAllocator : IOffsetAllocator
@@ -47,6 +52,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     private readonly ILinearMemory _memory;
     private readonly Dictionary<long, LiveAllocation>? _live;
+    private readonly LiveGranules? _liveGranules;
     private readonly bool _exactFitAtHeapBase;
     private long _head = EndOfList;
     private long _freeBytes;
@@ -62,6 +68,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (options is { CheckedMode: true })
         {
             _live = new Dictionary<long, LiveAllocation>();
+            _liveGranules = new LiveGranules(memory.SizeBytes);
         }
 
         _exactFitAtHeapBase = options is { ExactFitAtHeapBase: true };
@@ -160,8 +167,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The size or alignment breaks the rules above; nothing changes.</exception>
     /// <exception cref="InvariantViolationException">
-    /// FL-SORTED: the walk met a link that does not go down, so client code overwrote a free node (the list may be
-    /// cyclic); nothing changes. Other corruption is found only by <see cref="CheckInvariants"/> (note 0004).
+    /// The walk met a node whose words break the list's shape (FL-SORTED, FL-NONADJ, FL-BOUNDS, FL-ALIGNED or
+    /// FL-MINSIZE, naming the node), or, in checked mode, one that would hand out live bytes (FL-LIVE): client
+    /// code overwrote a free node; nothing changes. Corruption that leaves a plausible list is found only by
+    /// <see cref="CheckInvariants"/> in unchecked mode (note 0007).
     /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
@@ -190,6 +199,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         {
             bool added = _live.TryAdd(offset, new LiveAllocation(size, alignment, fullBytes));
             Debug.Assert(added, "a carved range cannot already be live");
+            _liveGranules!.Mark(offset, fullBytes);
         }
 
         return true;
@@ -208,7 +218,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// free); in checked mode also: no live allocation starts at the offset, or its size or alignment
     /// differ. Nothing changes. docs/design-notes/0004-freelist-checked-mode.md lists what unchecked mode cannot detect.
     /// </exception>
-    /// <exception cref="InvariantViolationException">FL-SORTED: the walk met a link that does not go down (a corrupted, possibly cyclic list); nothing changes.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// The walk met a node whose words break the list's shape (as for <see cref="TryAllocate"/>), or, in checked
+    /// mode, a free node overlapping the live range being freed (FL-LIVE); nothing changes.
+    /// </exception>
     public void Free(long offset, long size, long alignment)
     {
         long fullBytes = RoundedSize(size);
@@ -251,6 +264,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (_live is not null)
         {
             _live.Remove(offset);
+            _liveGranules!.Unmark(offset, fullBytes);
         }
     }
 
@@ -266,14 +280,18 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block
-    /// that fits, from its top. False, with nothing changed, when no block fits.
+    /// that fits, from its top. False, with nothing changed, when no block fits. Every node the walk passes is
+    /// validated before it is trusted (<see cref="ReadCheckedSize"/>, <see cref="ReadCheckedNext"/>), so a walk that finds no fit has validated
+    /// the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
     private bool TryCarve(long fullBytes, long alignment, out long offset)
     {
         long linkOwner = EndOfList;
-        for (long block = _head; block != EndOfList; block = NextBelow(block))
+        long limit = HeapBytes;
+        for (long block = _head; block != EndOfList;)
         {
-            long blockEnd = block + ReadSize(block);
+            long size = ReadCheckedSize(block, limit);
+            long blockEnd = block + size;
 
             // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
             // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
@@ -284,13 +302,17 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 long position = (blockEnd - fullBytes) & ~(alignment - 1);
                 if (position >= block)
                 {
+                    _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
                     CarveAt(linkOwner, block, blockEnd, position, fullBytes);
                     offset = position;
                     return true;
                 }
             }
 
+            // The next word is read only past a block that does not fit, as the unvalidated walk did.
             linkOwner = block;
+            limit = block - NodeBytes;
+            block = ReadCheckedNext(block);
         }
 
         offset = 0;
@@ -305,8 +327,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         Debug.Assert(blockEnd - tail is 0 or >= NodeBytes, "a remainder must be empty or hold a node");
         if (position == block)
         {
-            // The block leaves the list; a tail remainder takes its place.
-            long next = ReadNext(block);
+            // The block leaves the list, so its next word is trusted now: validated before the first write.
+            long next = ReadCheckedNext(block);
+
+            // A tail remainder takes its place.
             if (tail < blockEnd)
             {
                 WriteNode(tail, next, blockEnd - tail);
@@ -347,11 +371,15 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Links the free range <c>[start, start + length)</c> into the descending list, merging with the
-    /// neighbour above (starting at its end) and/or below (ending at its start). Throws, with nothing
-    /// changed, when the range overlaps a free block.
+    /// neighbour above (starting at its end) and/or below (ending at its start). The walk follows only next
+    /// words, each validated as it is read; the neighbours' size words, the only sizes it uses (below's always,
+    /// above's when it merges), are validated before anything is written. Throws, with nothing changed, when
+    /// the range overlaps a free block.
     /// </summary>
     private void InsertFreeRange(long start, long length)
     {
+        // The loop keeps only what the unvalidated walk kept; each node's limit follows from the node above it
+        // (LimitBelow), and above's next word is below, so neither needs a variable of its own in the loop.
         long end = start + length;
         long aboveLinkOwner = EndOfList;
         long above = EndOfList;
@@ -360,7 +388,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         {
             aboveLinkOwner = above;
             above = below;
-            below = NextBelow(below);
+            below = ReadCheckedNext(below);
         }
 
         if (above != EndOfList && above < end)
@@ -368,7 +396,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             ThrowOverlapsFreeBlock(start, length, above, ReadSize(above));
         }
 
-        long belowSize = below == EndOfList ? 0 : ReadSize(below);
+        // The neighbour above is merged only when it starts exactly at the range's end: only then is its size used.
+        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(above, LimitBelow(aboveLinkOwner)) : 0;
+        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(below, LimitBelow(above));
+
         if (below != EndOfList && below + belowSize > start)
         {
             ThrowOverlapsFreeBlock(start, length, below, belowSize);
@@ -378,12 +409,12 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         bool mergeBelow = below != EndOfList && below + belowSize == start;
         if (mergeAbove && mergeBelow)
         {
-            WriteSize(below, belowSize + length + ReadSize(above));
+            WriteSize(below, belowSize + length + aboveSize);
             SetNext(aboveLinkOwner, below);
         }
         else if (mergeAbove)
         {
-            WriteNode(start, ReadNext(above), length + ReadSize(above));
+            WriteNode(start, below, length + aboveSize);
             SetNext(aboveLinkOwner, start);
         }
         else if (mergeBelow)
@@ -432,14 +463,45 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     private long ReadNext(long node) => _memory.ReadWord(node + NextWordOffset);
 
     /// <summary>
-    /// The next node of a walk on the hot path. A healthy list strictly descends, so a link that does not go down
-    /// means client code overwrote a node; checking it costs one compare and turns what would be an endless walk
-    /// round a cycle into an FL-SORTED report, before anything is changed.
+    /// Reads the size word of a node on a hot-path walk and validates it before the walk trusts it: a multiple
+    /// of NODE with <c>NODE &lt;= size</c> and <c>node + size &lt;= limit</c>, where the limit is the heap end for
+    /// the head and one NODE below the node above otherwise (nodes descend and never touch). The caller has
+    /// validated <paramref name="node"/> itself (<see cref="ReadCheckedNext"/> on the link to it, or it is the
+    /// head), so the word read lies in the heap, and so does every range the allocator carves or merges. A
+    /// failure is an <see cref="InvariantViolationException"/> thrown before anything changes (note 0007).
     /// </summary>
-    private long NextBelow(long node)
+    private long ReadCheckedSize(long node, long limit)
+    {
+        Debug.Assert(node >= 0 && (node & (NodeBytes - 1)) == 0 && node <= limit - NodeBytes, "the node's position was validated by the link to it");
+        long size = ReadSize(node);
+
+        // limit - node >= NODE holds, so one unsigned compare rejects both size < NODE and node + size > limit.
+        if ((ulong)(size - NodeBytes) > (ulong)(limit - node - NodeBytes) || (size & (NodeBytes - 1)) != 0)
+        {
+            ThrowCorruptSize(node, size, limit, HeapBytes);
+        }
+
+        return size;
+    }
+
+    /// <summary>The highest end a node may have when <paramref name="above"/> is the node above it (<see cref="EndOfList"/>: it is the head).</summary>
+    private long LimitBelow(long above) => above == EndOfList ? HeapBytes : above - NodeBytes;
+
+    /// <summary>
+    /// Reads the next word of a node on a hot-path walk and validates it before the walk follows it:
+    /// <see cref="EndOfList"/>, or a NODE-aligned offset in <c>[0, node - 2 NODE]</c> (room for a node and a gap
+    /// below this one). So every node a walk reaches lies in the heap below the one before: no cycle, no walk
+    /// longer than the list, and the limit of the next node's size is known without reading this one's.
+    /// </summary>
+    private long ReadCheckedNext(long node)
     {
         long next = ReadNext(node);
-        if (next >= node)
+
+        // For node >= 2 NODE one unsigned compare covers next >= 0 and next <= node - 2 NODE (a negative next is
+        // huge unsigned); a lower node admits no next at all. Each test is a compare and a branch that a healthy
+        // list never takes; only a suspicious link pays the test that lets the end of the list through. (A signed
+        // difference would overflow for a huge next below a low node.)
+        if (((ulong)next > (ulong)(node - (2 * NodeBytes)) || (next & (NodeBytes - 1)) != 0 || node < 2 * NodeBytes) && next != EndOfList)
         {
             ThrowCorruptLink(node, next);
         }
@@ -448,9 +510,28 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     }
 
     [DoesNotReturn]
-    private static void ThrowCorruptLink(long node, long next) =>
-        throw new InvariantViolationException(new InvariantViolation(FreeListInvariantIds.Sorted, $"node {node}",
-            $"its next link {next} does not go down: the list is corrupted (client code wrote into free memory?) and may be cyclic; nothing was changed"));
+    private static void ThrowCorruptSize(long node, long size, long limit, long heapBytes)
+    {
+        (string id, string rule) =
+            (size & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
+            : size < NodeBytes ? (FreeListInvariantIds.MinimumSize, $"is below NODE ({NodeBytes})")
+            : limit == heapBytes ? (FreeListInvariantIds.Bounds, $"runs past the heap end {heapBytes}")
+            : (FreeListInvariantIds.NonAdjacent, $"runs into or touches the free node above, at {limit + NodeBytes}");
+        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+            $"its size word {size} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCorruptLink(long node, long next)
+    {
+        (string id, string rule) =
+            (next & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
+            : next < 0 ? (FreeListInvariantIds.Bounds, "lies outside the heap")
+            : next >= node ? (FreeListInvariantIds.Sorted, "does not go down, so the list may be cyclic")
+            : (FreeListInvariantIds.NonAdjacent, "leaves no room for a node and a gap below this one");
+        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+            $"its next link {next} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
+    }
 
     private long ReadSize(long node) => _memory.ReadWord(node + SizeWordOffset);
 
@@ -519,9 +600,22 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             $"Free({offset}, size {size}, alignment {alignment}) must pass the size and alignment of the allocation, which were size {allocation.Size}, alignment {allocation.Alignment}.",
             nameof(size));
 
+    /// <summary>
+    /// Unchecked mode cannot tell a double free from a node whose words were overwritten, so the caller is
+    /// told its range is not live. In checked mode the live table has already proven the range live, so a
+    /// free node overlapping it can only be a corrupted one: that is reported as FL-LIVE.
+    /// </summary>
     [DoesNotReturn]
-    private static void ThrowOverlapsFreeBlock(long start, long length, long block, long blockSize) =>
+    private void ThrowOverlapsFreeBlock(long start, long length, long block, long blockSize)
+    {
+        if (_live is not null)
+        {
+            new InvariantViolation(FreeListInvariantIds.Live, $"node {block}",
+                $"the free node [{block}, {block + blockSize}) overlaps [{start}, {start + length}), which the live table records as allocated: the list is corrupted (client code wrote into free memory?); nothing was changed").Throw();
+        }
+
         throw new ArgumentException(
             $"The freed range [{start}, {start + length}) overlaps the free block [{block}, {block + blockSize}): a range must be live to be freed (double free, or a wrong offset or size).",
             "offset");
+    }
 }

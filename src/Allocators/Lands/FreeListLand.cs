@@ -24,8 +24,11 @@ namespace Veralloc.Allocators.Lands;
 /// <remarks>
 /// Every operation is O(n) in <see cref="RangeCount"/> (a walk from the head) and allocates nothing.
 /// Every walk is cut off after the recorded count, so a list that a client write made cyclic is reported
-/// as <see cref="LandInvariantIds.Count"/> instead of looping; an operation on a corrupted list may also
-/// fail reading memory. The maximum-size hint is an upper bound on the largest range (raised by inserts,
+/// as <see cref="LandInvariantIds.Count"/> instead of looping, and validates each node before trusting it
+/// (ascending, isolated, inside the memory, a consistent tag and limit), so a corrupted word is reported as
+/// an <see cref="InvariantViolationException"/> naming the node, with nothing changed, never as a range
+/// outside the memory. A word rewritten into another plausible list (a limit grown into the gap above it)
+/// is found only by <see cref="CheckInvariants"/> (LAND-TOTAL). The maximum-size hint is an upper bound on the largest range (raised by inserts,
 /// made exact by each full find-largest scan, reset when the list empties): a find of more than the hint
 /// returns false without walking. Not thread-safe. See docs/design-notes/0040-lands.md.
 /// </remarks>
@@ -78,8 +81,12 @@ public sealed class FreeListLand : ILand
         LandRules.ValidateRange(range, Grain, Bounds, nameof(range));
         long start = range.Start;
         long end = range.End;
-        Locate(start, out long prev, out long cur);
-        long prevLimit = prev == EndOfList ? long.MinValue : ReadLimit(prev);
+        Position at = Locate(start);
+        long prev = at.Prev;
+        long prevLimit = at.PrevLimit;
+        long cur = at.Cur;
+        long curNext = at.CurNext;
+        long curLimit = at.CurLimit;
         if (prevLimit > start)
         {
             LandRules.ThrowOverlap(range, new AddressRange(prev, prevLimit - prev), nameof(range));
@@ -87,7 +94,7 @@ public sealed class FreeListLand : ILand
 
         if (cur != EndOfList && cur < end)
         {
-            LandRules.ThrowOverlap(range, new AddressRange(cur, ReadLimit(cur) - cur), nameof(range));
+            LandRules.ThrowOverlap(range, new AddressRange(cur, curLimit - cur), nameof(range));
         }
 
         bool joinBelow = prevLimit == start;
@@ -95,7 +102,6 @@ public sealed class FreeListLand : ILand
         AddressRange merged;
         if (joinBelow && joinAbove)
         {
-            ReadNode(cur, out long curNext, out long curLimit);
             WriteNode(prev, curNext, curLimit);
             _count--;
             merged = new AddressRange(prev, curLimit - prev);
@@ -107,8 +113,7 @@ public sealed class FreeListLand : ILand
         }
         else if (joinAbove)
         {
-            // Read the old node before writing the new one: a one-grain insert's limit word would overwrite it.
-            ReadNode(cur, out long curNext, out long curLimit);
+            // The old node was read (by Locate) before the new one is written: a one-grain insert's limit word would overwrite it.
             WriteNode(start, curNext, curLimit);
             Link(prev, start);
             merged = new AddressRange(start, curLimit - start);
@@ -147,9 +152,9 @@ public sealed class FreeListLand : ILand
             return false;
         }
 
-        Locate(range.Start, out long prev, out long cur);
-        bool clearBelow = prev == EndOfList || ReadLimit(prev) <= range.Start;
-        bool clearAbove = cur == EndOfList || cur >= range.End;
+        Position at = Locate(range.Start);
+        bool clearBelow = at.Prev == EndOfList || at.PrevLimit <= range.Start;
+        bool clearAbove = at.Cur == EndOfList || at.Cur >= range.End;
         return clearBelow && clearAbove;
     }
 
@@ -163,19 +168,24 @@ public sealed class FreeListLand : ILand
         LandRules.ValidateFind(size, delete, Grain);
         if (size <= _maxSizeHint)
         {
+            long memoryBytes = _memory.SizeBytes;
             long prev = EndOfList;
+            long lowerBound = 0;
             long node = _head;
             for (int steps = 0; node != EndOfList; steps++)
             {
                 CountStep(steps);
-                ReadNode(node, out long next, out long limit);
+                ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
                 if (limit - node >= size)
                 {
+                    // The walk stops here, so the next node will not be reached: check now that it starts past this limit.
+                    CheckNextClears(node, next, limit);
                     result = Take(prev, node, next, limit, size, delete);
                     return true;
                 }
 
                 prev = node;
+                lowerBound = limit + Grain;
                 node = next;
             }
         }
@@ -190,21 +200,25 @@ public sealed class FreeListLand : ILand
         LandRules.ValidateFind(size, delete, Grain);
         long fitPrev = EndOfList;
         long fit = EndOfList;
+        long fitNext = EndOfList;
+        long fitLimit = 0;
         if (size <= _maxSizeHint)
         {
+            long memoryBytes = _memory.SizeBytes;
             long prev = EndOfList;
+            long lowerBound = 0;
             long node = _head;
             for (int steps = 0; node != EndOfList; steps++)
             {
                 CountStep(steps);
-                ReadNode(node, out long next, out long limit);
+                ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
                 if (limit - node >= size)
                 {
-                    fitPrev = prev;
-                    fit = node;
+                    (fitPrev, fit, fitNext, fitLimit) = (prev, node, next, limit);
                 }
 
                 prev = node;
+                lowerBound = limit + Grain;
                 node = next;
             }
         }
@@ -215,7 +229,6 @@ public sealed class FreeListLand : ILand
             return false;
         }
 
-        ReadNode(fit, out long fitNext, out long fitLimit);
         result = Take(fitPrev, fit, fitNext, fitLimit, size, delete);
         return true;
     }
@@ -230,23 +243,25 @@ public sealed class FreeListLand : ILand
             return false;
         }
 
+        long memoryBytes = _memory.SizeBytes;
         long bestPrev = EndOfList;
         long best = EndOfList;
+        long bestNext = EndOfList;
         long bestSize = 0;
         long prev = EndOfList;
+        long lowerBound = 0;
         long node = _head;
         for (int steps = 0; node != EndOfList; steps++)
         {
             CountStep(steps);
-            ReadNode(node, out long next, out long limit);
+            ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
             if (limit - node > bestSize)
             {
-                bestPrev = prev;
-                best = node;
-                bestSize = limit - node;
+                (bestPrev, best, bestNext, bestSize) = (prev, node, next, limit - node);
             }
 
             prev = node;
+            lowerBound = limit + Grain;
             node = next;
         }
 
@@ -258,8 +273,7 @@ public sealed class FreeListLand : ILand
             return false;
         }
 
-        ReadNode(best, out long bestNext, out long bestLimit);
-        result = Take(bestPrev, best, bestNext, bestLimit, size, delete);
+        result = Take(bestPrev, best, bestNext, best + bestSize, size, delete);
         return true;
     }
 
@@ -268,12 +282,15 @@ public sealed class FreeListLand : ILand
         where TVisitor : ILandVisitor
     {
         int version = _version;
+        long memoryBytes = _memory.SizeBytes;
+        long prev = EndOfList;
+        long lowerBound = 0;
         long node = _head;
         int steps = 0;
         for (; node != EndOfList; steps++)
         {
             CountStep(steps);
-            ReadNode(node, out long next, out long limit);
+            ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
             if (!visitor.Visit(new AddressRange(node, limit - node)))
             {
                 return false;
@@ -284,6 +301,8 @@ public sealed class FreeListLand : ILand
                 ThrowModifiedDuringIteration();
             }
 
+            prev = node;
+            lowerBound = limit + Grain;
             node = next;
         }
 
@@ -397,46 +416,53 @@ public sealed class FreeListLand : ILand
     }
 
     /// <summary>
-    /// Finds the last node starting below <paramref name="offset"/> (<paramref name="prev"/>) and the first
-    /// starting at or above it (<paramref name="cur"/>); either may be <see cref="EndOfList"/>.
+    /// Finds the last node starting below <paramref name="offset"/> (<see cref="Position.Prev"/>) and the first
+    /// starting at or above it (<see cref="Position.Cur"/>), either possibly <see cref="EndOfList"/>, with their
+    /// validated words: every node up to and including <c>Cur</c> has passed <see cref="ReadCheckedNode"/>.
     /// </summary>
-    private void Locate(long offset, out long prev, out long cur)
+    private Position Locate(long offset)
     {
-        prev = EndOfList;
-        cur = _head;
-        for (int steps = 0; cur != EndOfList && cur < offset; steps++)
+        long memoryBytes = _memory.SizeBytes;
+        long prev = EndOfList;
+        long prevLimit = long.MinValue;
+        long lowerBound = 0;
+        long cur = _head;
+        for (int steps = 0; cur != EndOfList; steps++)
         {
             CountStep(steps);
+            ReadCheckedNode(prev, cur, lowerBound, memoryBytes, out long next, out long limit);
+            if (cur >= offset)
+            {
+                // The walk stops at Cur, so its next node will not be reached: check now that it starts past Cur's limit.
+                CheckNextClears(cur, next, limit);
+                return new Position(prev, prevLimit, cur, next, limit);
+            }
+
             prev = cur;
-            cur = ReadNext(cur);
+            prevLimit = limit;
+            lowerBound = limit + Grain;
+            cur = next;
         }
+
+        return new Position(prev, prevLimit, EndOfList, EndOfList, long.MinValue);
     }
 
     /// <summary>Finds the stored range containing <paramref name="range"/>, and its predecessor on the list.</summary>
     private bool TryLocateContainer(AddressRange range, out long containerPrev, out long container, out long next, out long limit)
     {
-        Locate(range.Start, out long prev, out long cur);
-        if (cur == range.Start)
+        Position at = Locate(range.Start);
+        if (at.Cur == range.Start)
         {
-            containerPrev = prev;
-            container = cur;
+            (containerPrev, container, next, limit) = (at.Prev, at.Cur, at.CurNext, at.CurLimit);
         }
         else
         {
-            // The range starts strictly inside prev (if anywhere), so prev is never unlinked: its own predecessor is not needed.
-            containerPrev = EndOfList;
-            container = prev;
+            // The range starts strictly inside prev (if anywhere), so prev is never unlinked: its own predecessor is
+            // not needed. Prev's next word is Cur, which the walk read and validated.
+            (containerPrev, container, next, limit) = (EndOfList, at.Prev, at.Cur, at.PrevLimit);
         }
 
-        next = EndOfList;
-        limit = long.MinValue;
-        if (container == EndOfList)
-        {
-            return false;
-        }
-
-        ReadNode(container, out next, out limit);
-        return limit >= range.End;
+        return container != EndOfList && limit >= range.End;
     }
 
     /// <summary>Removes <paramref name="part"/> from the node <paramref name="node"/> (which contains it): unlink, trim, or split.</summary>
@@ -487,19 +513,41 @@ public sealed class FreeListLand : ILand
         return new LandFindResult(found, deleted);
     }
 
-    private void ReadNode(long node, out long next, out long limit)
+    /// <summary>
+    /// Reads the node at <paramref name="node"/> and validates what a walk is about to trust, before it reads
+    /// or writes anything else: the node is grain-aligned, its words lie in the memory, it starts at or above
+    /// <paramref name="lowerBound"/> (one grain past the previous range's limit, so the list ascends and its
+    /// ranges stay isolated, which also rules out a cycle), and an untagged node's limit is grain-aligned,
+    /// at least two grains past its start and inside the memory. So every range a walk reports, finds or
+    /// carves lies inside the memory, and every word it touches is one of the list's own. A few compares per
+    /// node; a failure is an <see cref="InvariantViolationException"/> naming the node, thrown before anything
+    /// changes (docs/design-notes/0007-validated-walks.md).
+    /// </summary>
+    private void ReadCheckedNode(long prev, long node, long lowerBound, long memoryBytes, out long next, out long limit)
     {
+        if ((node & (Grain - 1)) != 0 || node < lowerBound || node > memoryBytes - Grain)
+        {
+            ThrowCorruptLink(prev, node, lowerBound, memoryBytes);
+        }
+
         long first = _memory.ReadWord(node);
         next = first & ~SingleGrainTag;
-        limit = (first & SingleGrainTag) != 0 ? node + Grain : _memory.ReadWord(node + Grain);
-    }
+        if ((first & SingleGrainTag) != 0)
+        {
+            limit = node + Grain;
+            return;
+        }
 
-    private long ReadNext(long node) => _memory.ReadWord(node) & ~SingleGrainTag;
+        if (node > memoryBytes - (2 * Grain))
+        {
+            ThrowCorruptLimit(node, null, memoryBytes);
+        }
 
-    private long ReadLimit(long node)
-    {
-        ReadNode(node, out _, out long limit);
-        return limit;
+        limit = _memory.ReadWord(node + Grain);
+        if ((limit & (Grain - 1)) != 0 || limit < node + (2 * Grain) || limit > memoryBytes)
+        {
+            ThrowCorruptLimit(node, limit, memoryBytes);
+        }
     }
 
     private void WriteNode(long node, long next, long limit)
@@ -539,6 +587,47 @@ public sealed class FreeListLand : ILand
 
     private static bool IsReadableWord(long node, long memoryBytes) =>
         node >= 0 && (node & (Grain - 1)) == 0 && node <= memoryBytes - Grain;
+
+    /// <summary>
+    /// Where a walk stops at a node and uses its range without arriving at the next one (which would validate the
+    /// link), the next node must start at least one grain past this node's limit, or the range overlaps or
+    /// touches it.
+    /// </summary>
+    private static void CheckNextClears(long node, long next, long limit)
+    {
+        if (next != EndOfList && next < limit + Grain)
+        {
+            ThrowCorruptLink(node, next, limit + Grain, long.MaxValue);
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCorruptLink(long prev, long node, long lowerBound, long memoryBytes)
+    {
+        string holder = prev == EndOfList ? "the head" : $"the next word of node@0x{prev:x}";
+        (string id, string rule) =
+            (node & (Grain - 1)) != 0 ? (LandInvariantIds.Aligned, $"is not a multiple of the grain ({Grain} bytes)")
+            : node < 0 || node > memoryBytes - Grain ? (LandInvariantIds.Bounds, $"lies outside the memory [0x0, 0x{memoryBytes:x})")
+            : node <= prev ? (LandInvariantIds.Sorted, "does not go up, so the list may be cyclic")
+            : (LandInvariantIds.Isolated, $"lies inside or touches the range before it, which ends at 0x{lowerBound - Grain:x}");
+        new InvariantViolation(id, $"node@0x{node:x}",
+            $"{holder} points at 0x{node:x}, which {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed").Throw();
+    }
+
+    [DoesNotReturn]
+    private static void ThrowCorruptLimit(long node, long? limit, long memoryBytes)
+    {
+        (string id, string rule) =
+            limit is null ? (LandInvariantIds.Bounds, $"has its tag clear, but its limit word would lie outside the memory [0x0, 0x{memoryBytes:x})")
+            : (limit.Value & (Grain - 1)) != 0 ? (LandInvariantIds.Aligned, $"has limit 0x{limit.Value:x}, which is not a multiple of the grain ({Grain} bytes)")
+            : limit.Value < node + (2 * Grain) ? (LandInvariantIds.Tag, $"has its tag clear, which means at least {2 * Grain} bytes, but its limit is 0x{limit.Value:x}")
+            : (LandInvariantIds.Bounds, $"has limit 0x{limit.Value:x}, outside the memory [0x0, 0x{memoryBytes:x})");
+        new InvariantViolation(id, $"node@0x{node:x}",
+            $"the node {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed").Throw();
+    }
+
+    /// <summary>What <see cref="Locate"/> found: the node before an offset and the node at or after it, with their validated words.</summary>
+    private readonly record struct Position(long Prev, long PrevLimit, long Cur, long CurNext, long CurLimit);
 
     [DoesNotReturn]
     private void ThrowWalkOverrun() =>

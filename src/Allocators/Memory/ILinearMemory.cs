@@ -7,7 +7,15 @@ namespace Veralloc.Allocators.Memory;
 /// <see cref="LinearMemory.PageBytes"/> page at a time (the WebAssembly memory model). Allocators that
 /// keep metadata inside free memory read and write it through this interface.
 /// </summary>
-/// <remarks>Implementations are not thread-safe; the allocator that owns a memory serializes access.</remarks>
+/// <remarks>
+/// <para>
+/// Bytes never move: growth appends pages without relocating the ones present, so a span from
+/// <see cref="GetSpan"/> keeps reading and writing the memory itself across any later growth, for as long
+/// as the memory lives (for <see cref="NativeLinearMemory"/>, until it is disposed; see
+/// docs/design-notes/0005 and 0006).
+/// </para>
+/// <para>Implementations are not thread-safe; the allocator that owns a memory serializes access.</para>
+/// </remarks>
 public interface ILinearMemory
 {
     /// <summary>The current number of pages.</summary>
@@ -29,7 +37,7 @@ public interface ILinearMemory
     /// <summary>The bytes <c>[offset, offset + length)</c>, which must lie inside the memory.</summary>
     /// <param name="offset">The first byte.</param>
     /// <param name="length">The number of bytes.</param>
-    /// <returns>A span over the memory itself: writes are visible to later reads.</returns>
+    /// <returns>A span over the memory itself: writes are visible to later reads, before and after any growth.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The range is not inside <c>[0, SizeBytes)</c>.</exception>
     Span<byte> GetSpan(long offset, int length);
 

@@ -10,8 +10,19 @@ namespace Veralloc.Allocators.Memory;
 /// zeroing the new pages, as WebAssembly does) and fails once the reservation is full.
 /// </summary>
 /// <remarks>
-/// Not thread-safe. Every member throws <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>;
-/// spans and pointers obtained earlier must not be used after disposal.
+/// <para>
+/// Lifetime is explicit: the reservation is freed by <see cref="Dispose"/> and by nothing else. There is no
+/// finalizer, because spans and pointers into native memory are invisible to the garbage collector: a
+/// finalizer would free the reservation as soon as this object became unreachable, while a span the caller
+/// still holds points into it. So a span or pointer stays valid until <see cref="Dispose"/>, whatever the
+/// collector does, and a memory that is never disposed is never freed (the reservation stays until the
+/// process exits, as with <see cref="NativeMemory.Alloc(nuint)"/>): dispose it, with <c>using</c>, once no span
+/// is in use. Using a span after <see cref="Dispose"/> is the caller's error, as with any
+/// <see cref="System.Buffers.IMemoryOwner{T}"/>; a caller that cannot keep that discipline should use
+/// <see cref="SlabLinearMemory"/>, whose spans keep their bytes alive
+/// (docs/design-notes/0005-native-memory-lifetime.md).
+/// </para>
+/// <para>Not thread-safe. Every member throws <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>.</para>
 /// </remarks>
 public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
 {
@@ -39,9 +50,6 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
         _pageCount = initialPages;
     }
 
-    /// <summary>Frees the reservation if <see cref="Dispose"/> was never called.</summary>
-    ~NativeLinearMemory() => Release();
-
     /// <summary>The largest reservation this type accepts, in pages: 4 GiB, the 32-bit WebAssembly limit.</summary>
     public const int MaxReservationPages = 64 * 1024;
 
@@ -55,7 +63,7 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
         }
     }
 
-    /// <summary>The address of offset 0; 64 KiB-aligned and stable until <see cref="Dispose"/>.</summary>
+    /// <summary>The address of offset 0; 64 KiB-aligned and stable until <see cref="Dispose"/> (never freed before it).</summary>
     /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
     public byte* BasePointer
     {
@@ -130,14 +138,8 @@ public sealed unsafe class NativeLinearMemory : ILinearMemory, IDisposable
         BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(_base + offset, LinearMemory.WordBytes), value);
     }
 
-    /// <summary>Frees the reservation. Idempotent.</summary>
+    /// <summary>Frees the reservation: every span and pointer obtained from this memory is invalid from now on. Idempotent.</summary>
     public void Dispose()
-    {
-        Release();
-        GC.SuppressFinalize(this);
-    }
-
-    private void Release()
     {
         if (_base != null)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
@@ -27,9 +28,17 @@ namespace Veralloc.Allocators.Textbook;
 /// <para>
 /// Shared address space. The fallback's offsets must be offsets into <c>memory</c>: freed class blocks store their
 /// link there. Any <see cref="IOffsetAllocator"/> over <c>[0, memory.SizeBytes)</c> works (bump, linked list,
-/// segregated fit, free list). Free detects a block outside the memory, a misaligned block and an immediate double
-/// free (the block is already the class head); an older double free corrupts the list into a cycle, which
-/// <see cref="CheckInvariants"/> reports. Not thread-safe.
+/// segregated fit, free list). Not thread-safe.
+/// </para>
+/// <para>
+/// Ownership. An ownership table records every class block the allocator took from the fallback: its class
+/// and whether it is handed out or on its list. So every free is checked against what was handed out: a block
+/// never handed out (foreign or interior), a block freed with another class's size or alignment, a double free,
+/// and a large free naming a class block (which would hand it back to the fallback while the class still owns
+/// it) are all rejected with nothing changed. A pop validates the link it follows (class-aligned, inside the
+/// memory) and that the block it hands out is recorded as listed in that class, so a link client code
+/// overwrote can never make two owners of one block. Costs one hash-table operation per class allocation and
+/// free (docs/design-notes/0008-fixed-size-block-ownership.md).
 /// </para>
 /// </remarks>
 public sealed class FixedSizeBlockAllocator : IOffsetAllocator
@@ -53,6 +62,7 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
     private readonly ILinearMemory _memory;
     private readonly long[] _heads;
     private readonly long[] _lengths;
+    private readonly Dictionary<long, ClassBlock> _owned;
 
     /// <summary>Creates the allocator with empty class lists.</summary>
     /// <param name="fallback">Supplies class blocks and serves requests above the largest class; its offsets address <paramref name="memory"/>.</param>
@@ -67,6 +77,7 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
         _heads = new long[ClassCount];
         _lengths = new long[ClassCount];
         _heads.AsSpan().Fill(None);
+        _owned = [];
     }
 
     /// <summary>The fallback allocator.</summary>
@@ -112,9 +123,16 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
         return _heads[ClassIndexFor(classBytes)];
     }
 
+    /// <summary>The number of class blocks the allocator owns (handed out or listed), O(1).</summary>
+    public int OwnedBlockCount => _owned.Count;
+
     /// <inheritdoc />
     /// <remarks>O(1) plus the fallback's cost when the class list is empty or the request is above the largest class.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive, or <paramref name="alignment"/> is not a power of two in <c>1..MaxAlignmentBytes</c>.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// The class list's head link was overwritten by client code: it points outside the memory or off the class
+    /// alignment (FSB-CLASS), or at a block this class did not list (FSB-OWNED). Nothing changes.
+    /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
         TextbookArguments.ValidateRequest(size, alignment, MaxAlignmentBytes);
@@ -124,31 +142,67 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
             return _fallback.TryAllocate(size, alignment, out offset);
         }
 
+        long classBytes = ClassBytes(classIndex);
         long head = _heads[classIndex];
         if (head != None)
         {
-            _heads[classIndex] = _memory.ReadWord(head);
+            // The head came from a link in client-writable memory (unless it was the last block pushed), so the
+            // table must confirm it is a listed block of this class before it is handed out, and the next link
+            // must be a block of this class before it becomes the head.
+            ref ClassBlock record = ref CollectionsMarshal.GetValueRefOrNullRef(_owned, head);
+            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref record) || record.ClassIndex != classIndex || !record.Listed)
+            {
+                ThrowNotListed(head, classBytes, System.Runtime.CompilerServices.Unsafe.IsNullRef(ref record) ? null : record);
+            }
+
+            long next = _memory.ReadWord(head);
+            if (next != None && !IsValidBlock(next, classBytes))
+            {
+                ThrowBadLink(head, next, classBytes, _memory.SizeBytes);
+            }
+
+            record.Listed = false;
+            _heads[classIndex] = next;
             _lengths[classIndex]--;
             offset = head;
             return true;
         }
 
-        long classBytes = ClassBytes(classIndex);
-        bool allocated = _fallback.TryAllocate(classBytes, classBytes, out offset);
-        Debug.Assert(!allocated || (offset >= 0 && offset <= _memory.SizeBytes - classBytes), "the fallback shares the memory's address space");
-        return allocated;
+        if (!_fallback.TryAllocate(classBytes, classBytes, out offset))
+        {
+            return false;
+        }
+
+        if (!IsValidBlock(offset, classBytes) || !_owned.TryAdd(offset, new ClassBlock((byte)classIndex, Listed: false)))
+        {
+            ThrowFallbackBroke(offset, classBytes);
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
-    /// <remarks>O(1) for class blocks (a push); forwarded unchanged to the fallback above the largest class.</remarks>
+    /// <remarks>
+    /// O(1) for class blocks (a push, after one ownership lookup); forwarded unchanged to the fallback above the
+    /// largest class, unless the offset is a class block.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="alignment"/> breaks the rules of <see cref="TryAllocate"/>.</exception>
-    /// <exception cref="ArgumentException">A class block outside the memory, not aligned to its class, or already the head of its list; or whatever the fallback rejects.</exception>
+    /// <exception cref="ArgumentException">
+    /// A class block outside the memory or not aligned to its class; a block this allocator never handed out; one
+    /// handed out for another class; a double free; a large free naming a class block; or whatever the fallback
+    /// rejects. Nothing changes.
+    /// </exception>
     public void Free(long offset, long size, long alignment)
     {
         TextbookArguments.ValidateRequest(size, alignment, MaxAlignmentBytes);
         int classIndex = ClassIndexFor(Math.Max(size, alignment));
         if (classIndex < 0)
         {
+            if (_owned.TryGetValue(offset, out ClassBlock owned))
+            {
+                ThrowWrongClass(offset, size, alignment, 0, owned);
+            }
+
             _fallback.Free(offset, size, alignment);
             return;
         }
@@ -166,11 +220,23 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
                 $"Offset {offset} is not a multiple of its class size {classBytes}, so it was not allocated as a block of that class.", nameof(offset));
         }
 
-        if (offset == _heads[classIndex])
+        ref ClassBlock record = ref CollectionsMarshal.GetValueRefOrNullRef(_owned, offset);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref record))
+        {
+            ThrowNeverHandedOut(offset, classBytes);
+        }
+
+        if (record.ClassIndex != classIndex)
+        {
+            ThrowWrongClass(offset, size, alignment, classBytes, record);
+        }
+
+        if (record.Listed)
         {
             ThrowDoubleFree(offset, classBytes);
         }
 
+        record.Listed = true;
         _memory.WriteWord(offset, _heads[classIndex]);
         _heads[classIndex] = offset;
         _lengths[classIndex]++;
@@ -179,7 +245,8 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
     /// <inheritdoc />
     /// <remarks>
     /// O(listed blocks · log) plus the fallback's check. Order: for each class FSB-CLASS then FSB-ACYCLIC; then
-    /// FSB-DISJOINT over all classes; then the fallback's invariants.
+    /// FSB-DISJOINT over all classes; then FSB-OWNED (every listed block is recorded as a listed block of its
+    /// class, and the table lists no other block); then the fallback's invariants.
     /// </remarks>
     public void CheckInvariants()
     {
@@ -230,7 +297,41 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
         AddressRange[] sorted = [.. all];
         Array.Sort(sorted, static (a, b) => a.Start.CompareTo(b.Start));
         Invariant.ThrowIfViolated(RangeSequenceChecks.Disjoint(sorted, TextbookInvariantIds.FixedSizeDisjoint));
+        CheckOwnership(sorted);
         _fallback.CheckInvariants();
+    }
+
+    /// <summary>Test hook: pushes a block on its class list with no ownership check, as a bug would.</summary>
+    internal void PushUncheckedForTest(long offset, long classBytes)
+    {
+        int classIndex = ClassIndexFor(classBytes);
+        _memory.WriteWord(offset, _heads[classIndex]);
+        _heads[classIndex] = offset;
+        _lengths[classIndex]++;
+    }
+
+    /// <summary>FSB-OWNED: the lists and the ownership table describe the same listed blocks, each in its own class.</summary>
+    private void CheckOwnership(AddressRange[] listed)
+    {
+        foreach (AddressRange block in listed)
+        {
+            bool owned = _owned.TryGetValue(block.Start, out ClassBlock record);
+            long recordedBytes = owned ? ClassBytes(record.ClassIndex) : 0;
+            Invariant.ThrowIfViolated(Invariant.Require(owned && record.Listed && recordedBytes == block.Size, TextbookInvariantIds.FixedSizeOwned,
+                $"class {block.Size} list block@{block.Start}",
+                () => owned
+                    ? $"the ownership table records it as a {recordedBytes}-byte block that is {(record.Listed ? "listed" : "handed out")}"
+                    : "the ownership table has no record of it: the allocator never took it from the fallback"));
+        }
+
+        int listedRecords = 0;
+        foreach (ClassBlock record in _owned.Values)
+        {
+            listedRecords += record.Listed ? 1 : 0;
+        }
+
+        Invariant.ThrowIfViolated(Invariant.Require(listedRecords == listed.Length, TextbookInvariantIds.FixedSizeOwned, "ownership table",
+            () => $"the table records {listedRecords} listed blocks but the class lists hold {listed.Length}"));
     }
 
     /// <summary>The class index for a request of <paramref name="bytes"/> (already max(size, alignment)), or -1 above the largest class.</summary>
@@ -252,5 +353,35 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
 
     [DoesNotReturn]
     private static void ThrowDoubleFree(long offset, long classBytes) =>
-        throw new ArgumentException($"The {classBytes}-byte block at offset {offset} is already the head of its free list: double free.", nameof(offset));
+        throw new ArgumentException($"The {classBytes}-byte block at offset {offset} is already on its class list: double free.", nameof(offset));
+
+    [DoesNotReturn]
+    private static void ThrowNeverHandedOut(long offset, long classBytes) =>
+        throw new ArgumentException(
+            $"Offset {offset} is not a {classBytes}-byte block this allocator handed out (a foreign or interior offset): only blocks it allocated can be freed.", nameof(offset));
+
+    [DoesNotReturn]
+    private static void ThrowWrongClass(long offset, long size, long alignment, long classBytes, ClassBlock record) =>
+        throw new ArgumentException(
+            $"Free({offset}, size {size}, alignment {alignment}) names {(classBytes == 0 ? "a request above the largest class" : $"class {classBytes}")}, but offset {offset} was handed out as a {ClassBytes(record.ClassIndex)}-byte class block: pass the size and alignment it was allocated with.",
+            nameof(size));
+
+    [DoesNotReturn]
+    private static void ThrowNotListed(long head, long classBytes, ClassBlock? record) =>
+        new InvariantViolation(TextbookInvariantIds.FixedSizeOwned, $"class {classBytes} list block@{head}",
+            (record is null ? "the ownership table has no record of it" : $"the ownership table records it as a {ClassBytes(record.Value.ClassIndex)}-byte block that is {(record.Value.Listed ? "listed" : "handed out")}")
+            + ": a link in client memory was overwritten; nothing was changed").Throw();
+
+    [DoesNotReturn]
+    private static void ThrowBadLink(long head, long next, long classBytes, long memoryBytes) =>
+        new InvariantViolation(TextbookInvariantIds.FixedSizeClass, $"class {classBytes} list block@{head}",
+            $"its link {next} must be -1 or a multiple of {classBytes} inside [0, {memoryBytes - classBytes}]: client code overwrote it; nothing was changed").Throw();
+
+    [DoesNotReturn]
+    private static void ThrowFallbackBroke(long offset, long classBytes) =>
+        throw new InvalidOperationException(
+            $"The fallback handed out offset {offset} for a {classBytes}-byte class block, which is not a {classBytes}-aligned block inside the memory or is already a class block: the fallback does not share this allocator's address space.");
+
+    /// <summary>One class block the allocator owns: its class and whether it is on the class list (else it is handed out).</summary>
+    private record struct ClassBlock(byte ClassIndex, bool Listed);
 }

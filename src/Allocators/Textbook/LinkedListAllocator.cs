@@ -28,7 +28,8 @@ namespace Veralloc.Allocators.Textbook;
 /// Regions never merge, so after churn a request can fail although enough adjacent free bytes exist. The
 /// metadata lives in client memory: a stray write corrupts it (<see cref="CheckInvariants"/> detects what it can).
 /// Without checked frees, a double free is not detected by <see cref="Free"/>; with them, a free that overlaps a
-/// free region is rejected (a free of a range inside some other live allocation still is not).
+/// free region is rejected, and a side table of live allocations (offset to occupied bytes) rejects every free
+/// that does not name one exactly: foreign, interior or wrong-size.
 /// </para>
 /// <para>The memory is not grown: the allocator manages the pages present when it is created. Not thread-safe.</para>
 /// </remarks>
@@ -46,13 +47,14 @@ public sealed class LinkedListAllocator : IOffsetAllocator
     private readonly ILinearMemory _memory;
     private readonly long _managedBytes;
     private readonly bool _checkFrees;
+    private readonly Dictionary<long, long>? _liveFull;
     private long _head = None;
     private long _freeBytes;
     private long _liveBytes;
 
     /// <summary>Creates an allocator managing the memory's current pages <c>[0, memory.SizeBytes)</c> as one free region.</summary>
     /// <param name="memory">The memory; its current size is managed and never grown.</param>
-    /// <param name="checkFrees">Reject a free that overlaps a free region (costs a walk of the list per free).</param>
+    /// <param name="checkFrees">Reject a free that overlaps a free region (costs a walk of the list per free) or that names no live allocation exactly (costs a dictionary entry per live allocation).</param>
     /// <exception cref="ArgumentNullException"><paramref name="memory"/> is null.</exception>
     public LinkedListAllocator(ILinearMemory memory, bool checkFrees = false)
     {
@@ -60,6 +62,7 @@ public sealed class LinkedListAllocator : IOffsetAllocator
         _memory = memory;
         _managedBytes = memory.SizeBytes;
         _checkFrees = checkFrees;
+        _liveFull = checkFrees ? [] : null;
         if (_managedBytes >= NodeBytes)
         {
             Push(0, _managedBytes);
@@ -82,23 +85,41 @@ public sealed class LinkedListAllocator : IOffsetAllocator
     /// <summary>The bytes one request of <paramref name="size"/> occupies: <c>max(roundUp(size, 8), 16)</c>.</summary>
     /// <param name="size">A positive size no larger than <c>long.MaxValue - 7</c>.</param>
     /// <returns>The rounded size.</returns>
-    public static long FullSize(long size) => Math.Max((size + WordBytes - 1) & ~(WordBytes - 1), NodeBytes);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive, or rounding it up to a word overflows.</exception>
+    public static long FullSize(long size)
+    {
+        if (size <= 0 || size > long.MaxValue - (WordBytes - 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size,
+                $"The size is {size}; it must be positive and at most {long.MaxValue - (WordBytes - 1)}, so that rounding it up to a word does not overflow.");
+        }
+
+        return Occupied(size);
+    }
 
     /// <summary>Appends the free regions, in list order (head first), to <paramref name="destination"/>. O(regions).</summary>
     /// <param name="destination">Receives the regions.</param>
+    /// <exception cref="InvariantViolationException">A region's words are corrupted (see <see cref="TryAllocate"/>); <paramref name="destination"/> may hold the regions before it.</exception>
     public void CopyFreeRegions(List<AddressRange> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        long bound = _managedBytes / NodeBytes;
-        for (long region = _head, steps = 0; region != None && steps < bound; region = NextOf(region), steps++)
+        long steps = 0;
+        for (long region = _head; region != None;)
         {
-            destination.Add(new AddressRange(region, SizeOf(region)));
+            ReadCheckedRegion(region, steps++, out long size, out long next);
+            destination.Add(new AddressRange(region, size));
+            region = next;
         }
     }
 
     /// <inheritdoc />
     /// <remarks>First fit, O(free regions); see the class remarks for the leftover rule. False (nothing changes) when no region fits.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not positive, or <paramref name="alignment"/> is not a power of two in <c>1..MaxAlignmentBytes</c>.</exception>
+    /// <exception cref="InvariantViolationException">
+    /// The walk met a region whose words client code overwrote: a link outside the memory or misaligned
+    /// (LL-BOUNDS, LL-ALIGNED), a size below a node, misaligned or running past the memory (LL-MINSIZE,
+    /// LL-ALIGNED, LL-BOUNDS), or more regions than the memory can hold (LL-ACYCLIC). Nothing changes.
+    /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
         TextbookArguments.ValidateRequest(size, alignment, MaxAlignmentBytes);
@@ -108,27 +129,24 @@ public sealed class LinkedListAllocator : IOffsetAllocator
             return false;
         }
 
-        long full = FullSize(size);
+        long full = Occupied(size);
         long mask = Math.Max(alignment, WordBytes) - 1;
         long previous = None;
-        long bound = _managedBytes / NodeBytes;
-        for (long region = _head, steps = 0; region != None && steps < bound; previous = region, region = NextOf(region), steps++)
+        long steps = 0;
+        for (long region = _head; region != None;)
         {
-            long regionEnd = region + SizeOf(region);
+            ReadCheckedRegion(region, steps++, out long regionSize, out long next);
+            long regionEnd = region + regionSize;
             long aligned = (region + mask) & ~mask;
-            if (full > regionEnd - aligned)
-            {
-                continue;
-            }
-
             long front = aligned - region;
             long back = regionEnd - (aligned + full);
-            if ((front != 0 && front < NodeBytes) || (back != 0 && back < NodeBytes))
+            if (full > regionEnd - aligned || (front != 0 && front < NodeBytes) || (back != 0 && back < NodeBytes))
             {
+                previous = region;
+                region = next;
                 continue;
             }
 
-            long next = NextOf(region);
             if (previous == None)
             {
                 _head = next;
@@ -150,6 +168,7 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
             _freeBytes -= full;
             _liveBytes += full;
+            _liveFull?.Add(aligned, full);
             offset = aligned;
             return true;
         }
@@ -160,17 +179,18 @@ public sealed class LinkedListAllocator : IOffsetAllocator
     /// <inheritdoc />
     /// <remarks>
     /// O(1): pushes <c>[offset, offset + full)</c> at the head. Checks the range is inside the memory and honours the
-    /// alignment; with checked frees also that it overlaps no free region.
+    /// alignment; with checked frees also that it overlaps no free region and is a live allocation of that size.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="alignment"/> breaks the rules of <see cref="TryAllocate"/>.</exception>
-    /// <exception cref="ArgumentException">The range is outside the memory, breaks the alignment, or (checked) overlaps a free region.</exception>
+    /// <exception cref="ArgumentException">The range is outside the memory, breaks the alignment, or (checked) overlaps a free region or is not a live allocation of that size. Nothing changes.</exception>
+    /// <exception cref="InvariantViolationException">Checked frees only: the walk met a region whose words client code overwrote (see <see cref="TryAllocate"/>).</exception>
     public void Free(long offset, long size, long alignment)
     {
         TextbookArguments.ValidateRequest(size, alignment, MaxAlignmentBytes);
-        if (offset < 0 || size > _managedBytes || offset > _managedBytes - FullSize(size))
+        if (offset < 0 || size > _managedBytes || offset > _managedBytes - Occupied(size))
         {
             throw new ArgumentException(
-                $"The range at offset {offset} of size {size} (occupying {(size > _managedBytes ? size : FullSize(size))} bytes) must lie inside the managed memory [0, {_managedBytes}).",
+                $"The range at offset {offset} of size {size} (occupying {(size > _managedBytes ? size : Occupied(size))} bytes) must lie inside the managed memory [0, {_managedBytes}).",
                 nameof(offset));
         }
 
@@ -179,17 +199,33 @@ public sealed class LinkedListAllocator : IOffsetAllocator
             TextbookArguments.ThrowAlignmentMismatch(offset, Math.Max(alignment, WordBytes));
         }
 
-        long full = FullSize(size);
+        long full = Occupied(size);
         if (_checkFrees)
         {
-            long bound = _managedBytes / NodeBytes;
-            for (long region = _head, steps = 0; region != None && steps < bound; region = NextOf(region), steps++)
+            long steps = 0;
+            for (long region = _head; region != None;)
             {
-                if (offset < region + SizeOf(region) && region < offset + full)
+                ReadCheckedRegion(region, steps++, out long regionSize, out long next);
+                if (offset < region + regionSize && region < offset + full)
                 {
-                    ThrowOverlapsFree(offset, full, region, SizeOf(region));
+                    ThrowOverlapsFree(offset, full, region, regionSize);
                 }
+
+                region = next;
             }
+
+            if (!_liveFull!.TryGetValue(offset, out long liveFull))
+            {
+                TextbookArguments.ThrowNotAllocated(offset);
+            }
+
+            if (liveFull != full)
+            {
+                throw new ArgumentException(
+                    $"Size {size} occupies {full} bytes, but the allocation at offset {offset} occupies {liveFull}: free must pass the size it allocated with.", nameof(size));
+            }
+
+            _liveFull.Remove(offset);
         }
 
         Push(offset, full);
@@ -251,6 +287,43 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
     private bool IsReadableNode(long node) =>
         node >= 0 && (node & (WordBytes - 1)) == 0 && node <= _managedBytes - NodeBytes;
+
+    /// <summary>
+    /// Reads the region at <paramref name="region"/> (the <paramref name="steps"/>-th of a walk) and validates
+    /// what the walk is about to trust, before it reads or writes anything else: the region is an 8-aligned
+    /// offset whose node lies in the managed memory, its size is a multiple of 8 of at least one node and ends
+    /// inside the memory, and the walk has not met more regions than the memory can hold (a cycle). So every
+    /// range the allocator carves, and every word it writes, lies in the managed memory. A few compares per
+    /// region (docs/design-notes/0007-validated-walks.md).
+    /// </summary>
+    private void ReadCheckedRegion(long region, long steps, out long size, out long next)
+    {
+        if (steps >= _managedBytes / NodeBytes)
+        {
+            new InvariantViolation(TextbookInvariantIds.LinkedListAcyclic, "free list",
+                $"the walk met more than {_managedBytes / NodeBytes} regions, the most {_managedBytes} bytes can hold: the list is cyclic (client code wrote into free memory?); nothing was changed").Throw();
+        }
+
+        if (!IsReadableNode(region))
+        {
+            new InvariantViolation((region & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned : TextbookInvariantIds.LinkedListBounds, $"node@{region}",
+                $"a link points at {region}, which is not an 8-aligned offset inside [0, {_managedBytes - NodeBytes}]: the list is corrupted; nothing was changed").Throw();
+        }
+
+        size = SizeOf(region);
+        next = NextOf(region);
+        if ((size & (WordBytes - 1)) != 0 || (ulong)(size - NodeBytes) > (ulong)(_managedBytes - region - NodeBytes))
+        {
+            string id = (size & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned
+                : size < NodeBytes ? TextbookInvariantIds.LinkedListMinSize
+                : TextbookInvariantIds.LinkedListBounds;
+            new InvariantViolation(id, $"node@{region}",
+                $"its size word {size} must be a multiple of 8, at least {NodeBytes}, and end inside [0, {_managedBytes}): the list is corrupted; nothing was changed").Throw();
+        }
+    }
+
+    /// <summary><see cref="FullSize"/> for a size already validated (positive, at most the managed bytes).</summary>
+    private static long Occupied(long size) => Math.Max((size + WordBytes - 1) & ~(WordBytes - 1), NodeBytes);
 
     private long SizeOf(long region) => _memory.ReadWord(region);
 

@@ -41,4 +41,7 @@ public static class TextbookInvariantIds
 
     /// <summary>Fixed-size blocks: no two listed blocks (over all classes) overlap.</summary>
     public const string FixedSizeDisjoint = "FSB-DISJOINT";
+
+    /// <summary>Fixed-size blocks: every listed block is recorded in the ownership table as a listed block of its class, and the table records no other listed block.</summary>
+    public const string FixedSizeOwned = "FSB-OWNED";
 }

@@ -167,11 +167,7 @@ public sealed class FixedSizeBlockAllocatorTests
     [TriggersInvariant(TextbookInvariantIds.FixedSizeClass)]
     public void ClassViolationIsReportedAfterAUseAfterFreeWriteCorruptsALink()
     {
-        var memory = new SlabLinearMemory(1, 1);
-        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
-        Assert.True(allocator.TryAllocate(16, 1, out long a));
-        allocator.Free(a, 16, 1);
-        memory.WriteWord(a, 8);
+        (FixedSizeBlockAllocator allocator, _) = OneListedBlockLinkedTo(8);
 
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeClass);
     }
@@ -208,17 +204,141 @@ public sealed class FixedSizeBlockAllocatorTests
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeAcyclic);
     }
 
-    /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported.</summary>
+    /// <summary>Corrupts the structure so that exactly FSB-DISJOINT is reported (Free itself refuses the interior block, so a hook pushes it).</summary>
     [Fact]
     [TriggersInvariant(TextbookInvariantIds.FixedSizeDisjoint)]
-    public void DisjointViolationIsReportedWhenABlockIsFreedIntoTwoClasses()
+    public void DisjointViolationIsReportedWhenABlockIsPushedIntoTwoClasses()
     {
         var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
         Assert.True(allocator.TryAllocate(32, 1, out long a));
         allocator.Free(a, 32, 1);
-        allocator.Free(a + 16, 16, 1);
+        allocator.PushUncheckedForTest(a + 16, 16);
 
         AssertViolation(allocator, TextbookInvariantIds.FixedSizeDisjoint);
+    }
+
+    /// <summary>Corrupts the structure so that exactly FSB-OWNED is reported: a listed link now leads to a live block whose first word reads -1.</summary>
+    [Fact]
+    [TriggersInvariant(TextbookInvariantIds.FixedSizeOwned)]
+    public void OwnedViolationIsReportedForALinkToALiveBlock()
+    {
+        (FixedSizeBlockAllocator allocator, SlabLinearMemory memory, long listed, long live) = ListedBlockLinkedToALiveOne();
+
+        AssertViolation(allocator, TextbookInvariantIds.FixedSizeOwned);
+        Assert.Equal(listed, allocator.ClassHead(16));
+        Assert.Equal(live, memory.ReadWord(listed));
+    }
+
+    [Fact]
+    public void APopThroughALinkToALiveBlockIsRefused()
+    {
+        (FixedSizeBlockAllocator allocator, _, long listed, long live) = ListedBlockLinkedToALiveOne();
+        Assert.True(allocator.TryAllocate(16, 1, out long first));
+        Assert.Equal(listed, first);
+
+        var error = Assert.Throws<InvariantViolationException>(() => allocator.TryAllocate(16, 1, out _));
+
+        Assert.Equal(TextbookInvariantIds.FixedSizeOwned, error.InvariantId);
+        Assert.Contains($"block@{live}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(live, allocator.ClassHead(16));
+        Assert.Equal(1, allocator.FreeBlocksInClass(16));
+    }
+
+    [Fact]
+    public void APopThroughALinkOutsideTheMemoryIsRefused()
+    {
+        (FixedSizeBlockAllocator allocator, long a) = OneListedBlockLinkedTo(1L << 40);
+
+        var error = Assert.Throws<InvariantViolationException>(() => allocator.TryAllocate(16, 1, out _));
+
+        Assert.Equal(TextbookInvariantIds.FixedSizeClass, error.InvariantId);
+        Assert.Contains((1L << 40).ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+        Assert.Equal(a, allocator.ClassHead(16));
+        Assert.Equal(1, allocator.FreeBlocksInClass(16));
+    }
+
+    [Fact]
+    public void FreeOfABlockNeverHandedOutThrowsAndChangesNothing()
+    {
+        var memory = new SlabLinearMemory(2, 2);
+        var allocator = new FixedSizeBlockAllocator(new SegregatedFitAllocator(memory.SizeBytes), memory);
+        Assert.True(allocator.TryAllocate(64, 64, out long live));
+
+        var foreign = Assert.Throws<ArgumentException>(() => allocator.Free(65536, 64, 64));
+        var interior = Assert.Throws<ArgumentException>(() => allocator.Free(live + 32, 32, 32));
+
+        Assert.Contains("Offset 65536 is not a 64-byte block this allocator handed out", foreign.Message, StringComparison.Ordinal);
+        Assert.Contains($"Offset {live + 32} is not a 32-byte block", interior.Message, StringComparison.Ordinal);
+        Assert.Equal(0, allocator.FreeBlocksInClass(64));
+        Assert.Equal(0, allocator.FreeBlocksInClass(32));
+        allocator.CheckInvariants();
+    }
+
+    [Theory]
+    [InlineData(32, 32)]
+    [InlineData(128, 1)]
+    [InlineData(5000, 1)]
+    [InlineData(1, 4096)]
+    public void FreeWithTheSizeOrAlignmentOfAnotherClassThrowsAndChangesNothing(long size, long alignment)
+    {
+        var memory = new SlabLinearMemory(2, 2);
+        var fallback = new SegregatedFitAllocator(memory.SizeBytes);
+        var allocator = new FixedSizeBlockAllocator(fallback, memory);
+        Assert.True(allocator.TryAllocate(64, 64, out long block));
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(block, size, alignment));
+
+        Assert.Contains($"was handed out as a 64-byte class block", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fallback.UsedBlockCount);
+        Assert.Equal(0, allocator.FreeBlocksInClass(FixedSizeBlockAllocator.ClassBytesFor(size, alignment) is 0 ? 64 : FixedSizeBlockAllocator.ClassBytesFor(size, alignment)));
+        allocator.Free(block, 64, 64);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void AnOlderDoubleFreeThrowsAndChangesNothing()
+    {
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), new SlabLinearMemory(1, 1));
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        Assert.True(allocator.TryAllocate(16, 1, out long b));
+        allocator.Free(a, 16, 1);
+        allocator.Free(b, 16, 1);
+
+        var error = Assert.Throws<ArgumentException>(() => allocator.Free(a, 16, 1));
+
+        Assert.Contains("double free", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, allocator.FreeBlocksInClass(16));
+        Assert.Equal(b, allocator.ClassHead(16));
+        allocator.CheckInvariants();
+    }
+
+    /// <summary>Class 16 lists one block whose link a use-after-free write then set to <paramref name="link"/>.</summary>
+    private static (FixedSizeBlockAllocator Allocator, long Block) OneListedBlockLinkedTo(long link)
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long a));
+        allocator.Free(a, 16, 1);
+        memory.WriteWord(a, link);
+        return (allocator, a);
+    }
+
+    /// <summary>
+    /// Class 16 lists two blocks; the head's link (a stray client write) now skips the second and points at a live
+    /// class-16 block holding -1, so the list keeps its recorded length and every link is class-aligned.
+    /// </summary>
+    private static (FixedSizeBlockAllocator Allocator, SlabLinearMemory Memory, long Listed, long Live) ListedBlockLinkedToALiveOne()
+    {
+        var memory = new SlabLinearMemory(1, 1);
+        var allocator = new FixedSizeBlockAllocator(new BumpAllocator(0, 1 << 16), memory);
+        Assert.True(allocator.TryAllocate(16, 1, out long skipped));
+        Assert.True(allocator.TryAllocate(16, 1, out long listed));
+        Assert.True(allocator.TryAllocate(16, 1, out long live));
+        allocator.Free(skipped, 16, 1);
+        allocator.Free(listed, 16, 1);
+        memory.WriteWord(live, -1);
+        memory.WriteWord(listed, live);
+        return (allocator, memory, listed, live);
     }
 
     /// <summary>Corrupts the structure so that exactly the fallback's BUMP-BOUNDS is reported.</summary>

@@ -45,7 +45,7 @@ internal static class Portfolio
             var clock = Stopwatch.StartNew();
             // Members minimise the witness they find, as a plain run does, unless the portfolio was told not to.
             var members = options.MinimizeWitness ? Members(options, cores) : [.. Members(options, cores).Select(member => (member.Label, (string[])[.. member.Arguments, "--no-minimize"]))];
-            var (finder, exitCode) = RunMembers(scenario.Name, members, cores, options.TraceDirectory);
+            var (finder, exitCode) = RunMembers(scenario, members, cores, options.TraceDirectory);
             var found = finder is not null;
             unexpected += found == scenario.ExpectsBug ? 0 : 1;
 
@@ -67,7 +67,7 @@ internal static class Portfolio
     }
 
     /// <summary>Runs the members, at most <paramref name="cores"/> at a time; returns the first that found a bug, if any.</summary>
-    private static (string? Finder, int ExitCode) RunMembers(string scenario, IReadOnlyList<(string Label, string[] Arguments)> members, int cores, string? traceDirectory)
+    private static (string? Finder, int ExitCode) RunMembers(SystematicScenario scenario, IReadOnlyList<(string Label, string[] Arguments)> members, int cores, string? traceDirectory)
     {
         var running = new List<(string Label, Process Process)>();
         var next = 0;
@@ -79,7 +79,7 @@ internal static class Portfolio
                 while (running.Count < cores && next < members.Count)
                 {
                     var (label, arguments) = members[next++];
-                    running.Add((label, Start(scenario, arguments, traceDirectory)));
+                    running.Add((label, Start(scenario.Name, arguments, traceDirectory)));
                 }
 
                 var finished = running.FirstOrDefault(member => member.Process.HasExited);
@@ -94,8 +94,7 @@ internal static class Portfolio
                 finished.Process.Dispose();
 
                 // A member exits 0 when its verdict matched the scenario's expectation: for a mutant, the bug was found.
-                var expectsBug = ScenarioCatalog.Find(scenario)?.ExpectsBug ?? false;
-                if ((expectsBug && exit == ExitCodes.Success) || (!expectsBug && exit == ExitCodes.BugFound))
+                if ((scenario.ExpectsBug && exit == ExitCodes.Success) || (!scenario.ExpectsBug && exit == ExitCodes.BugFound))
                 {
                     return (finished.Label, exit);
                 }

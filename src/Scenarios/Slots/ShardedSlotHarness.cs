@@ -59,7 +59,7 @@ public sealed class ShardedSlotHarness
     public int? Allocate(int thread, int home, SlotAffinity? key)
     {
         Scheduler.Describe(key is null ? $"alloc home {home}" : $"alloc home {home} m{key.Value.ModuleId}");
-        return Pool.TryAllocate(home, key, out var slot) ? Own(thread, slot) : null;
+        return Pool.TryAllocate(home, key, out var slot) ? _owners.Claim(thread, slot) : null;
     }
 
     /// <summary>Gives back a slot <paramref name="thread"/> owns.</summary>
@@ -68,7 +68,7 @@ public sealed class ShardedSlotHarness
         Scheduler.Describe($"free {slot}");
 
         // Given back before the call: once Free releases the lock another thread may be handed the slot.
-        Require(_owners.GiveBack(thread, slot));
+        _owners.Release(thread, slot);
         Pool.Free(slot, bytesResident);
     }
 
@@ -79,7 +79,7 @@ public sealed class ShardedSlotHarness
         Scheduler.Describe($"free-many [{string.Join(", ", slots)}]");
         foreach (var slot in slots)
         {
-            Require(_owners.GiveBack(thread, slot));
+            _owners.Release(thread, slot);
         }
 
         Pool.FreeMany(slots, bytesResident);
@@ -93,7 +93,7 @@ public sealed class ShardedSlotHarness
             throw new InvalidOperationException($"Setup could not allocate a slot from shard {home} for thread {thread}.");
         }
 
-        return Own(thread, slot);
+        return _owners.Claim(thread, slot);
     }
 
     /// <summary>A hash of <paramref name="shard"/>'s state (its slots and its warm list) that changes whenever the state does; takes that shard's lock only.</summary>
@@ -117,19 +117,5 @@ public sealed class ShardedSlotHarness
         return hash.Value;
     }
 
-    private int Own(int thread, int slot)
-    {
-        Require(_owners.Take(thread, slot));
-        return slot;
-    }
-
-    private static void Require(string? violation) => Scheduler.Assert(violation is null, violation ?? string.Empty);
-
-    private void CheckConservation()
-    {
-        if (_owners.FindConservationViolation(Pool) is { } violation)
-        {
-            throw new InvalidOperationException(violation);
-        }
-    }
+    private void CheckConservation() => EngineOwnership.ThrowIfViolated(_owners.FindConservationViolation(Pool));
 }

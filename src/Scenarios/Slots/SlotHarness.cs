@@ -93,14 +93,14 @@ public sealed class SlotHarness
     public int? Allocate(int thread, SlotAffinity? key)
     {
         Scheduler.Describe(key is null ? "alloc" : $"alloc m{key.Value.ModuleId}");
-        return Perform(SlotOperation.Allocate(key)).SlotId is { } slot ? Own(thread, slot) : null;
+        return Perform(SlotOperation.Allocate(key)).SlotId is { } slot ? _owners.Claim(thread, slot) : null;
     }
 
     /// <summary>Takes an affine slot and clears it for <paramref name="thread"/>; null when none is affine.</summary>
     public int? AllocateAffineAndClear(int thread, SlotAffinity key)
     {
         Scheduler.Describe($"alloc-affine-clear m{key.ModuleId}");
-        return Perform(SlotOperation.AllocateAffineAndClear(key)).SlotId is { } slot ? Own(thread, slot) : null;
+        return Perform(SlotOperation.AllocateAffineAndClear(key)).SlotId is { } slot ? _owners.Claim(thread, slot) : null;
     }
 
     /// <summary>Gives back a slot <paramref name="thread"/> owns.</summary>
@@ -109,7 +109,7 @@ public sealed class SlotHarness
         Scheduler.Describe($"free {slot}");
 
         // Given back before the call: once Free releases the lock another thread may be handed the slot.
-        Require(_owners.GiveBack(thread, slot));
+        _owners.Release(thread, slot);
         Perform(SlotOperation.Free(slot, bytesResident));
     }
 
@@ -118,28 +118,14 @@ public sealed class SlotHarness
     {
         var slot = Perform(SlotOperation.Allocate(key)).SlotId
             ?? throw new InvalidOperationException($"Setup could not allocate a slot for thread {thread}.");
-        return Own(thread, slot);
+        return _owners.Claim(thread, slot);
     }
 
     // Recorded and with reported errors as results when the history is checked; otherwise errors propagate as before.
     private SlotResult Perform(SlotOperation operation) =>
         History is { } history ? history.Call(operation, () => operation.RunOn(Pool)) : operation.Invoke(Pool);
 
-    private int Own(int thread, int slot)
-    {
-        Require(_owners.Take(thread, slot));
-        return slot;
-    }
-
-    private static void Require(string? violation) => Scheduler.Assert(violation is null, violation ?? string.Empty);
-
-    private void CheckConservation()
-    {
-        if (_owners.FindConservationViolation(Pool) is { } violation)
-        {
-            throw new InvalidOperationException(violation);
-        }
-    }
+    private void CheckConservation() => EngineOwnership.ThrowIfViolated(_owners.FindConservationViolation(Pool));
 
     /// <summary>
     /// Everything the pool lets a caller observe, hashed: changes exactly when the pool's state does, so a change with

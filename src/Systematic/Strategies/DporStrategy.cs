@@ -22,6 +22,7 @@ internal sealed class DporStrategy : ISchedulingStrategy
 {
     private readonly List<Frame> _stack = [];
     private readonly List<SleepEntry> _sleep = [];
+    /// <summary>Which frame each point of the last iteration was decided by; rebuilt when the iteration ends.</summary>
     private readonly Dictionary<int, int> _frameOfPoint = [];
     private int _depth;
     private int _appliedSteps;
@@ -34,9 +35,6 @@ internal sealed class DporStrategy : ISchedulingStrategy
     public bool Exhausted { get; private set; }
 
     public int ReplayedPoints { get; private set; }
-
-    /// <summary>Races found over the whole exploration (each reversal considered once per iteration).</summary>
-    public long RacesFound { get; private set; }
 
     public bool PrepareIteration(int iteration)
     {
@@ -135,7 +133,6 @@ internal sealed class DporStrategy : ISchedulingStrategy
         fresh.Sleep.AddRange(_sleep);
 
         _stack.Add(fresh);
-        _frameOfPoint[point] = _stack.Count - 1;
         _depth++;
         return choice;
     }
@@ -185,8 +182,6 @@ internal sealed class DporStrategy : ISchedulingStrategy
         var analysis = Events.Analyze();
         foreach (var (first, second) in analysis.Races())
         {
-            RacesFound++;
-
             // A race whose first step was forced (one thread enabled) or taken in the fair phase has no frame: a forced
             // point has nothing else to run, and the fair phase is round robin by design.
             if (!_frameOfPoint.TryGetValue(steps[first].Point, out var index))
@@ -229,7 +224,6 @@ internal sealed class DporStrategy : ISchedulingStrategy
             }
         }
 
-        _frameOfPoint[frame.Point] = _depth;
         _depth++;
     }
 

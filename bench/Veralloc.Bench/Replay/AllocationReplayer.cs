@@ -32,10 +32,14 @@ public sealed record ReplayResult(
     double MedianMilliseconds,
     long ManagedBytesAllocatedInTimedPasses,
     string? Failure,
-    bool OutOfMemory = false)
+    bool OutOfMemory = false,
+    bool Unavailable = false)
 {
-    /// <summary>True when the run stopped because the allocator refused an allocation (a legal outcome, not a broken allocator).</summary>
-    public bool FailedVerification => Failure is not null && !OutOfMemory;
+    /// <summary>
+    /// True when the allocator refused an allocation (a legal outcome) or could not be measured at all
+    /// (<see cref="Unavailable"/>), not when it broke.
+    /// </summary>
+    public bool FailedVerification => Failure is not null && !OutOfMemory && !Unavailable;
 
     /// <summary>True when every pass completed and the end state verified.</summary>
     public bool Succeeded => Failure is null;

@@ -17,7 +17,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var traceOption = new Option<FileInfo?>("--trace") { Description = "The trace to replay (generate with: python3 shared/tools/gen_traces.py traces)." };
-        var allocatorOption = new Option<string>("--allocator") { Description = $"An allocator name ({string.Join(", ", AllocatorRegistry.All.Select(a => a.Name))}) or 'all'.", DefaultValueFactory = _ => "all" };
+        var allocatorOption = new Option<string>("--allocator") { Description = $"An allocator name ({KnownNames}) or 'all'.", DefaultValueFactory = _ => "all" };
         var passesOption = new Option<int>("--passes") { Description = "Timed passes (the median is reported), after one warm-up.", DefaultValueFactory = _ => 5 };
         var checkOption = new Option<int>("--check") { Description = "In the untimed warm-up, call CheckInvariants every K ops (0 = only at the end).", DefaultValueFactory = _ => 0 };
         var slotsOption = new Option<bool>("--slots") { Description = "The trace is a slot trace (s/r ops): replay it on SlotAllocator with thresholds 1000 and 0." };
@@ -72,9 +72,16 @@ public static class BenchCommand
 
             string name = parseResult.GetValue(allocatorOption) ?? "all";
             List<AllocatorEntry> entries;
+            bool glibc = false;
             if (string.Equals(name, "all", StringComparison.OrdinalIgnoreCase))
             {
                 entries = [.. AllocatorRegistry.All];
+                glibc = true;
+            }
+            else if (string.Equals(name, GlibcBaseline.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                entries = [];
+                glibc = true;
             }
             else if (AllocatorRegistry.Find(name) is { } entry)
             {
@@ -82,7 +89,7 @@ public static class BenchCommand
             }
             else
             {
-                return CliErrors.BadArguments($"unknown allocator '{name}'; known: {string.Join(", ", AllocatorRegistry.All.Select(a => a.Name))}, all.");
+                return CliErrors.BadArguments($"unknown allocator '{name}'; known: {KnownNames}, all.");
             }
 
             // Capped first: --max-ops appends the frees of whatever is live, which is what makes a prefix replayable.
@@ -97,12 +104,14 @@ public static class BenchCommand
                 return CliErrors.BadArguments($"'{trace.Name}' leaves {trace.LiveBlocksAtEnd} blocks live at its end; the harness needs a trace that frees everything (or --max-ops N with N below its {trace.OpCount} ops, which replays the first N ops and then frees what is live).");
             }
 
-            return RunAllocators(trace, entries, new ReplayOptions(passes, checkEvery));
+            return RunAllocators(trace, entries, glibc, new ReplayOptions(passes, checkEvery));
         });
         return command;
     }
 
-    private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, ReplayOptions options)
+    private static string KnownNames => string.Join(", ", AllocatorRegistry.All.Select(a => a.Name).Prepend(GlibcBaseline.Name));
+
+    private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, bool glibc, ReplayOptions options)
     {
         AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
         var results = new List<ReplayResult>();
@@ -116,11 +125,21 @@ public static class BenchCommand
             AnsiConsole.MarkupLine($"  replaying [bold]{entry.Name}[/]…");
             using ReplaySubject subject = entry.Create();
             results.Add(AllocationReplayer.Run(trace, subject, options));
+            if (glibc && entry.Name == AllocatorRegistry.Native)
+            {
+                results.Add(RunGlibc(trace, options));
+            }
+        }
+
+        if (glibc && !results.Any(r => r.Allocator == GlibcBaseline.Name))
+        {
+            results.Add(RunGlibc(trace, options));
         }
 
         ReplayResult? native = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.Native && r.Succeeded);
+        ReplayResult? glibcResult = results.FirstOrDefault(r => r.Allocator == GlibcBaseline.Name && r.Succeeded);
         ReplayResult? freeList = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.FreeList && r.Succeeded);
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("allocator", "median ms", "min–max ms", "ns/op", "× native", "× freelist", "managed B in timed passes", "verified");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("allocator", "median ms", "min–max ms", "ns/op", "× native", "× glibc", "× freelist", "managed B in timed passes", "verified");
         foreach (ReplayResult result in results)
         {
             table.AddRow(
@@ -129,13 +148,19 @@ public static class BenchCommand
                 result.Succeeded ? $"{F(result.PassMilliseconds.Min(), "F1")}–{F(result.PassMilliseconds.Max(), "F1")}" : "–",
                 result.Succeeded ? F(result.NanosecondsPerOp, "F1") : "–",
                 Ratio(result, native),
+                Ratio(result, glibcResult),
                 Ratio(result, freeList),
-                result.ManagedBytesAllocatedInTimedPasses.ToString("N0", CultureInfo.InvariantCulture),
-                result.Succeeded ? "[green]yes[/]" : result.OutOfMemory ? "[yellow]out of memory[/]" : "[red]FAILED[/]");
+                result.Allocator == GlibcBaseline.Name ? "–" : result.ManagedBytesAllocatedInTimedPasses.ToString("N0", CultureInfo.InvariantCulture),
+                result.Succeeded ? "[green]yes[/]" : result.OutOfMemory ? "[yellow]out of memory[/]" : result.Unavailable ? "[yellow]not measured[/]" : "[red]FAILED[/]");
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's on the same op sequence (lower is faster). Verified = invariants hold and the allocator is empty after every pass.[/]");
+        AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's (called through NativeMemory) on the same op sequence (lower is faster); × glibc = the same ÷ posix_memalign/free called from C. Verified = invariants hold and the allocator is empty after every pass.[/]");
+        foreach (ReplayResult unavailable in results.Where(r => r.Unavailable))
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(unavailable.Allocator)}[/]: {Markup.Escape(unavailable.Failure ?? string.Empty)}");
+        }
+
         foreach (ReplayResult stopped in results.Where(r => r.OutOfMemory))
         {
             AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(stopped.Allocator)} cannot run this trace[/] (a legal outcome, not a verification failure): {Markup.Escape(stopped.Failure ?? string.Empty)}");
@@ -149,8 +174,15 @@ public static class BenchCommand
         // An allocator that cannot fit the trace is a legal outcome while another measured it; when none could, there is
         // no comparison at all, and the exit code says so as heap's does.
         return results.Any(r => r.FailedVerification) ? ExitCodes.BugFound
-            : results.All(r => r.OutOfMemory) ? CliErrors.OutOfMemory($"no allocator could run '{trace.Name}' to its end.")
+            : results.All(r => r.Unavailable) ? CliErrors.BadArguments($"nothing could be measured on this machine: {string.Join("; ", results.Select(r => r.Failure))}")
+            : results.All(r => r.OutOfMemory || r.Unavailable) ? CliErrors.OutOfMemory($"no allocator could run '{trace.Name}' to its end.")
             : ExitCodes.Success;
+    }
+
+    private static ReplayResult RunGlibc(ParsedTrace trace, ReplayOptions options)
+    {
+        AnsiConsole.MarkupLine($"  replaying [bold]{GlibcBaseline.Name}[/] (C, posix_memalign/free)…");
+        return GlibcBaseline.Run(trace, options);
     }
 
     private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery)

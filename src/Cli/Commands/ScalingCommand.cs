@@ -75,6 +75,17 @@ public static class ScalingCommand
                 {
                     failures.Add($"{entry.Name} on steady-{n}: {result.Failure}");
                 }
+
+                if (entry.Name == AllocatorRegistry.Native)
+                {
+                    ReplayResult glibc = GlibcBaseline.Run(full, new ReplayOptions(passes));
+                    points.Add(new ScalingPoint(GlibcBaseline.Name, n, glibc.NanosecondsPerOp, full.OpCount, Capped: false));
+                    AnsiConsole.MarkupLine($"  steady-{n,-6} {GlibcBaseline.Name,-10} {(glibc.Succeeded ? glibc.NanosecondsPerOp.ToString("F1", CultureInfo.InvariantCulture) + " ns/op" : glibc.Unavailable ? "[yellow]not measured[/]: " + Markup.Escape(glibc.Failure ?? string.Empty) : "[red]FAILED[/]")}");
+                    if (glibc.FailedVerification)
+                    {
+                        failures.Add($"{GlibcBaseline.Name} on steady-{n}: {glibc.Failure}");
+                    }
+                }
             }
         }
 
@@ -117,9 +128,9 @@ public static class ScalingCommand
             table.AddColumn(new TableColumn($"steady-{n}").RightAligned());
         }
 
-        foreach (AllocatorEntry entry in AllocatorRegistry.All)
+        foreach (string allocator in points.Select(p => p.Allocator).Distinct())
         {
-            table.AddRow([entry.Name, .. s_liveBlockCounts.Select(n => points.First(p => p.Allocator == entry.Name && p.LiveBlocks == n)).Select(p =>
+            table.AddRow([allocator, .. s_liveBlockCounts.Select(n => points.First(p => p.Allocator == allocator && p.LiveBlocks == n)).Select(p =>
                 double.IsNaN(p.NanosecondsPerOp) ? "failed" : p.NanosecondsPerOp.ToString("F1", CultureInfo.InvariantCulture) + (p.Capped ? " †" : string.Empty))]);
         }
 

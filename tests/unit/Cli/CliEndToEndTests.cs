@@ -107,7 +107,7 @@ public sealed class CliEndToEndTests : IDisposable
         CliRun run = Veralloc("bench", "--trace", trace, "--passes", "1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        foreach (string allocator in new[] { "native", "freelist", "segfit", "linkedlist", "bump", "fixedblock" })
+        foreach (string allocator in new[] { "native", "glibc", "freelist", "segfit", "linkedlist", "bump", "fixedblock" })
         {
             Assert.True(run.Output.Contains(allocator, StringComparison.Ordinal), $"no row for {allocator}:\n{run}");
         }

@@ -27,8 +27,10 @@ namespace Veralloc.Allocators.Lands;
 /// as <see cref="LandInvariantIds.Count"/> instead of looping, and validates each node before trusting it
 /// (ascending, isolated, inside the memory, a consistent tag and limit), so a corrupted word is reported as
 /// an <see cref="InvariantViolationException"/> naming the node, with nothing changed, never as a range
-/// outside the memory. A word rewritten into another plausible list (a limit grown into the gap above it)
-/// is found only by <see cref="CheckInvariants"/> (LAND-TOTAL). The maximum-size hint is an upper bound on the largest range (raised by inserts,
+/// outside the memory. A range of three grains or more also keeps a boundary tag (its start and limit mixed)
+/// in its last word, checked wherever a limit is about to be trusted to hand out, report or merge memory, so a
+/// limit rewritten into another plausible value (grown into the gap above it) is reported as
+/// <see cref="LandInvariantIds.EndTag"/> instead of being acted on (docs/design-notes/0016-boundary-tags.md). The maximum-size hint is an upper bound on the largest range (raised by inserts,
 /// made exact by each full find-largest scan, reset when the list empties): a find of more than the hint
 /// returns false without walking. Not thread-safe. See docs/design-notes/0040-lands.md.
 /// </remarks>
@@ -87,6 +89,18 @@ public sealed class FreeListLand : ILand
         long cur = at.Cur;
         long curNext = at.CurNext;
         long curLimit = at.CurLimit;
+        if (prev != EndOfList && prevLimit >= start)
+        {
+            // Prev's limit decides a merge or an overlap report: it must be the one the land wrote.
+            CheckEndTag(prev, prevLimit);
+        }
+
+        bool joinAbove = cur == end;
+        if (joinAbove)
+        {
+            CheckEndTag(cur, curLimit);
+        }
+
         if (prevLimit > start)
         {
             LandRules.ThrowOverlap(range, new AddressRange(prev, prevLimit - prev), nameof(range));
@@ -98,8 +112,13 @@ public sealed class FreeListLand : ILand
         }
 
         bool joinBelow = prevLimit == start;
-        bool joinAbove = cur == end;
         AddressRange merged;
+        if (joinBelow)
+        {
+            // Prev's last word becomes the inside of a larger range: a stale tag there could later confirm a forged limit.
+            ClearLastWord(prev, prevLimit);
+        }
+
         if (joinBelow && joinAbove)
         {
             WriteNode(prev, curNext, curLimit);
@@ -153,6 +172,11 @@ public sealed class FreeListLand : ILand
         }
 
         Position at = Locate(range.Start);
+        if (at.Prev != EndOfList)
+        {
+            CheckEndTag(at.Prev, at.PrevLimit);
+        }
+
         bool clearBelow = at.Prev == EndOfList || at.PrevLimit <= range.Start;
         bool clearAbove = at.Cur == EndOfList || at.Cur >= range.End;
         return clearBelow && clearAbove;
@@ -180,6 +204,7 @@ public sealed class FreeListLand : ILand
                 {
                     // The walk stops here, so the next node will not be reached: check now that it starts past this limit.
                     CheckNextClears(node, next, limit);
+                    CheckEndTag(node, limit);
                     result = Take(prev, node, next, limit, size, delete);
                     return true;
                 }
@@ -229,6 +254,7 @@ public sealed class FreeListLand : ILand
             return false;
         }
 
+        CheckEndTag(fit, fitLimit);
         result = Take(fitPrev, fit, fitNext, fitLimit, size, delete);
         return true;
     }
@@ -265,6 +291,12 @@ public sealed class FreeListLand : ILand
             node = next;
         }
 
+        if (best != EndOfList)
+        {
+            // The largest size becomes the hint and perhaps the result: confirm it before either.
+            CheckEndTag(best, best + bestSize);
+        }
+
         // The scan saw every range, so the hint becomes exact; later finds above it exit without walking.
         _maxSizeHint = bestSize;
         if (bestSize < size)
@@ -291,6 +323,7 @@ public sealed class FreeListLand : ILand
         {
             CountStep(steps);
             ReadCheckedNode(prev, node, lowerBound, memoryBytes, out long next, out long limit);
+            CheckEndTag(node, limit);
             if (!visitor.Visit(new AddressRange(node, limit - node)))
             {
                 return false;
@@ -375,6 +408,17 @@ public sealed class FreeListLand : ILand
             AddressRange range = ranges[i];
             Invariant.ThrowIfViolated(Invariant.Require(range.Size <= _maxSizeHint, LandInvariantIds.Hint, $"range #{i} {range}",
                 () => $"the range holds {range.Size} bytes but the maximum-size hint is {_maxSizeHint}, so find-largest would miss it"));
+        }
+
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            AddressRange range = ranges[i];
+            if (range.Size > 2 * Grain)
+            {
+                long word = _memory.ReadWord(range.End - Grain);
+                Invariant.ThrowIfViolated(Invariant.Require(word == RangeEndTag.Of(range.Start, range.End), LandInvariantIds.EndTag, $"range #{i} node@0x{range.Start:x}",
+                    () => $"the word at 0x{range.End - Grain:x} is 0x{word:x}, not the boundary tag of {range}"));
+            }
         }
     }
 
@@ -462,7 +506,14 @@ public sealed class FreeListLand : ILand
             (containerPrev, container, next, limit) = (EndOfList, at.Prev, at.Cur, at.PrevLimit);
         }
 
-        return container != EndOfList && limit >= range.End;
+        if (container == EndOfList || limit < range.End)
+        {
+            return false;
+        }
+
+        // The container's limit is what makes the range count as stored.
+        CheckEndTag(container, limit);
+        return true;
     }
 
     /// <summary>Removes <paramref name="part"/> from the node <paramref name="node"/> (which contains it): unlink, trim, or split.</summary>
@@ -474,6 +525,7 @@ public sealed class FreeListLand : ILand
         if (!keepLow && !keepHigh)
         {
             Link(prev, next);
+            ClearLastWord(node, limit);
             _count--;
         }
         else if (!keepLow)
@@ -483,6 +535,7 @@ public sealed class FreeListLand : ILand
         }
         else if (!keepHigh)
         {
+            ClearLastWord(node, limit);
             WriteNode(node, next, part.Start);
         }
         else
@@ -561,6 +614,41 @@ public sealed class FreeListLand : ILand
         {
             _memory.WriteWord(node, next);
             _memory.WriteWord(node + Grain, limit);
+            if (limit - node > 2 * Grain)
+            {
+                _memory.WriteWord(limit - Grain, RangeEndTag.Of(node, limit));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Overwrites the last word of <c>[node, limit)</c> (its tag, or a two-grain node's limit word) when the range
+    /// stops ending at <paramref name="limit"/> and no new node is written there, so that no stale tag or limit is
+    /// left in memory to confirm a forged claim later.
+    /// </summary>
+    private void ClearLastWord(long node, long limit)
+    {
+        if (limit - node >= 2 * Grain)
+        {
+            _memory.WriteWord(limit - Grain, RangeEndTag.Cleared);
+        }
+    }
+
+    /// <summary>
+    /// Confirms the limit <paramref name="limit"/> of the node <paramref name="node"/> (already validated in shape
+    /// by <see cref="ReadCheckedNode"/>) before it is trusted to hand out, report or merge memory: a range of three
+    /// grains or more must hold <see cref="RangeEndTag.Of"/> in its last word. A two-grain range's last word is its
+    /// limit word itself, so it confirms itself. One load; a mismatch is LAND-ENDTAG, thrown before anything changes.
+    /// </summary>
+    private void CheckEndTag(long node, long limit)
+    {
+        if (limit - node > 2 * Grain)
+        {
+            long word = _memory.ReadWord(limit - Grain);
+            if (word != RangeEndTag.Of(node, limit))
+            {
+                ThrowEndTagMismatch(node, limit, word);
+            }
         }
     }
 
@@ -613,6 +701,11 @@ public sealed class FreeListLand : ILand
         new InvariantViolation(id, $"node@0x{node:x}",
             $"{holder} points at 0x{node:x}, which {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed").Throw();
     }
+
+    [DoesNotReturn]
+    private static void ThrowEndTagMismatch(long node, long limit, long word) =>
+        new InvariantViolation(LandInvariantIds.EndTag, $"node@0x{node:x}",
+            $"the node's limit word says 0x{limit:x}, but the word at 0x{limit - Grain:x} is 0x{word:x}, not the boundary tag of [0x{node:x}, 0x{limit:x}): the limit or the range's last word was overwritten (client code wrote into free memory?); nothing was changed").Throw();
 
     [DoesNotReturn]
     private static void ThrowCorruptLimit(long node, long? limit, long memoryBytes)

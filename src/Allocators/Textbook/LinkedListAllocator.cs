@@ -27,6 +27,9 @@ namespace Veralloc.Allocators.Textbook;
 /// Costs and weaknesses. Allocation is O(free regions); free is O(1) (O(free regions) with checked frees).
 /// Regions never merge, so after churn a request can fail although enough adjacent free bytes exist. The
 /// metadata lives in client memory: a stray write corrupts it (<see cref="CheckInvariants"/> detects what it can).
+/// A region larger than one node keeps a boundary tag (its start and end mixed) in its last word, checked before
+/// a size is trusted to hand out or report memory, so a size grown over live memory is reported as LL-ENDTAG
+/// instead of being acted on (docs/design-notes/0016-boundary-tags.md).
 /// Without checked frees, a double free is not detected by <see cref="Free"/>; with them, a free that overlaps a
 /// free region is rejected, and a side table of live allocations (offset to occupied bytes) rejects every free
 /// that does not name one exactly: foreign, interior or wrong-size.
@@ -107,6 +110,7 @@ public sealed class LinkedListAllocator : IOffsetAllocator
         for (long region = _head; region != None;)
         {
             ReadCheckedRegion(region, steps++, out long size, out long next);
+            CheckEndTag(region, size);
             destination.Add(new AddressRange(region, size));
             region = next;
         }
@@ -147,6 +151,8 @@ public sealed class LinkedListAllocator : IOffsetAllocator
                 continue;
             }
 
+            // The fit's size decides what is handed out: it must be the one the allocator wrote.
+            CheckEndTag(region, regionSize);
             if (previous == None)
             {
                 _head = next;
@@ -159,6 +165,11 @@ public sealed class LinkedListAllocator : IOffsetAllocator
             if (back != 0)
             {
                 Push(aligned + full, back);
+            }
+            else if (regionSize > NodeBytes)
+            {
+                // The region's tag now lies in the block handed out: clear it, so it cannot confirm a forged size later.
+                _memory.WriteWord(regionEnd - WordBytes, RangeEndTag.Cleared);
             }
 
             if (front != 0)
@@ -208,6 +219,8 @@ public sealed class LinkedListAllocator : IOffsetAllocator
                 ReadCheckedRegion(region, steps++, out long regionSize, out long next);
                 if (offset < region + regionSize && region < offset + full)
                 {
+                    // A double free, or a size grown over the live block: the tag tells which.
+                    CheckEndTag(region, regionSize);
                     ThrowOverlapsFree(offset, full, region, regionSize);
                 }
 
@@ -234,7 +247,7 @@ public sealed class LinkedListAllocator : IOffsetAllocator
     }
 
     /// <inheritdoc />
-    /// <remarks>O(regions · log regions). Order: LL-ACYCLIC, LL-BOUNDS, LL-ALIGNED, LL-MINSIZE, LL-DISJOINT, LL-CONSERVE.</remarks>
+    /// <remarks>O(regions · log regions). Order: LL-ACYCLIC, LL-BOUNDS, LL-ALIGNED, LL-MINSIZE, LL-DISJOINT, LL-CONSERVE, LL-ENDTAG.</remarks>
     public void CheckInvariants()
     {
         var nodes = new List<long>();
@@ -278,6 +291,15 @@ public sealed class LinkedListAllocator : IOffsetAllocator
         Invariant.ThrowIfViolated(Invariant.Require(listed == _freeBytes, TextbookInvariantIds.LinkedListConserve, "free list",
             () => $"the regions hold {listed} bytes but the free counter says {_freeBytes}"));
         Invariant.ThrowIfViolated(RangeSequenceChecks.Conserved(_freeBytes, _liveBytes, ManagedTotal(), TextbookInvariantIds.LinkedListConserve, "memory"));
+        foreach (AddressRange region in regions)
+        {
+            if (region.Size > NodeBytes)
+            {
+                long word = _memory.ReadWord(region.End - WordBytes);
+                Invariant.ThrowIfViolated(Invariant.Require(word == RangeEndTag.Of(region.Start, region.End), TextbookInvariantIds.LinkedListEndTag, $"node@{region.Start}",
+                    () => $"the word at {region.End - WordBytes} is {word}, not the boundary tag of the region {region}"));
+            }
+        }
     }
 
     internal void SetFreeBytesForTest(long freeBytes) => _freeBytes = freeBytes;
@@ -333,7 +355,31 @@ public sealed class LinkedListAllocator : IOffsetAllocator
     {
         _memory.WriteWord(region, size);
         _memory.WriteWord(region + WordBytes, _head);
+        if (size > NodeBytes)
+        {
+            _memory.WriteWord(region + size - WordBytes, RangeEndTag.Of(region, region + size));
+        }
+
         _head = region;
+    }
+
+    /// <summary>
+    /// Confirms the size <paramref name="size"/> of the region at <paramref name="region"/> (already validated in
+    /// shape by <see cref="ReadCheckedRegion"/>) before it is trusted to hand out or report memory: a region larger
+    /// than one node must hold <see cref="RangeEndTag.Of"/> in its last word. A one-node region's last word is its
+    /// own next word, so it confirms itself. One load; a mismatch is LL-ENDTAG, thrown before anything changes.
+    /// </summary>
+    private void CheckEndTag(long region, long size)
+    {
+        if (size > NodeBytes)
+        {
+            long word = _memory.ReadWord(region + size - WordBytes);
+            if (word != RangeEndTag.Of(region, region + size))
+            {
+                new InvariantViolation(TextbookInvariantIds.LinkedListEndTag, $"node@{region}",
+                    $"its size word says {size}, but the word at {region + size - WordBytes} is {word}, not the boundary tag of [{region}, {region + size}): the size or the region's last word was overwritten (client code wrote into free memory?); nothing was changed").Throw();
+            }
+        }
     }
 
     [DoesNotReturn]

@@ -29,6 +29,12 @@ public static class LandInvariantIds
     public const string Tag = "LAND-TAG";
 
     /// <summary>
+    /// Free-list land: every stored range of three grains or more holds its boundary tag (a value mixing its start
+    /// and limit) in its last word, so a limit word is trusted only when the word below that limit confirms it.
+    /// </summary>
+    public const string EndTag = "LAND-ENDTAG";
+
+    /// <summary>
     /// The walk over the structure (free list from the head; tree in order) meets exactly the recorded number of
     /// ranges (a longer or cyclic walk is cut off at that count and reported).
     /// </summary>

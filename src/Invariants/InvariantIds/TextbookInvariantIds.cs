@@ -33,6 +33,12 @@ public static class TextbookInvariantIds
     /// <summary>Linked list: the free regions' bytes equal the free counter, and free plus live bytes equal the managed bytes.</summary>
     public const string LinkedListConserve = "LL-CONSERVE";
 
+    /// <summary>
+    /// Linked list: every free region larger than one node holds its boundary tag (a value mixing its start and
+    /// end) in its last word, so a size word is trusted only when the word below the end it claims confirms it.
+    /// </summary>
+    public const string LinkedListEndTag = "LL-ENDTAG";
+
     /// <summary>Fixed-size blocks: every block on class <c>c</c>'s list is <c>c</c>-aligned and lies inside the memory.</summary>
     public const string FixedSizeClass = "FSB-CLASS";
 

@@ -1,3 +1,4 @@
+using Veralloc.Allocators;
 using Veralloc.Allocators.Lands;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
@@ -123,6 +124,55 @@ public sealed class LandCorruptionTests
         TreeLand land = PopulatedTree();
         land.InjectRangeForTest(new AddressRange(LandFixture.BoundBytes, 0x10));
         AssertViolation(LandInvariantIds.Bounds, land);
+    }
+
+    [Fact]
+    [TriggersInvariant(LandInvariantIds.EndTag)]
+    public void EndTagViolationIsReportedForAnOverwrittenLastWord()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        Assert.Equal(RangeEndTag.Of(Last, 0xc0), memory.ReadWord(0xb8));
+        memory.WriteWord(0xb8, 0x1234_5678);
+        AssertViolation(LandInvariantIds.EndTag, land);
+    }
+
+    /// <summary>
+    /// The plausible corruption per-node bounds cannot see: the last range's limit grown into the gap above it. The
+    /// list keeps a valid shape (only the total is off), but the word below the claimed limit is not that claim's tag,
+    /// so every operation that would trust the limit reports it first and changes nothing.
+    /// </summary>
+    [Fact]
+    [TriggersInvariant(LandInvariantIds.EndTag)]
+    public void ALimitGrownIntoTheGapAboveIsReportedBeforeItIsTrusted()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        memory.WriteWord(Last + 8, 0x100);
+        byte[] before = memory.GetSpan(0, 0x200).ToArray();
+
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.TryFindFirst(0x40, FindDelete.Entire, out _));
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.TryFindLast(8, FindDelete.High, out _));
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.TryFindLargest(8, FindDelete.None, out _));
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.ToRangeList());
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.Delete(new AddressRange(0xc0, 0x20)));
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.Insert(new AddressRange(0x100, 0x10)));
+        Assert.Equal((First, 3, 0x68L), (land.Head, land.RangeCount, land.TotalSize));
+        Assert.True(memory.GetSpan(0, 0x200).SequenceEqual(before));
+    }
+
+    /// <summary>
+    /// A range's old tag does not outlive it: after the top of [0x80, 0xc0) is deleted, the word at 0xb8 no longer
+    /// holds the tag of [0x80, 0xc0), so a corruption that restores the old limit is refused rather than confirmed.
+    /// </summary>
+    [Fact]
+    [TriggersInvariant(LandInvariantIds.EndTag)]
+    public void ALimitRestoredToItsValueBeforeADeleteIsRefused()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        land.Delete(new AddressRange(0xa0, 0x20));
+        land.CheckInvariants();
+        memory.WriteWord(Last + 8, 0xc0);
+
+        InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.TryFindLast(0x40, FindDelete.None, out _));
     }
 
     [Fact]

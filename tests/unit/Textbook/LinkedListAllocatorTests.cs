@@ -1,3 +1,4 @@
+using Veralloc.Allocators;
 using Veralloc.Allocators.Memory;
 using Veralloc.Allocators.Textbook;
 using Veralloc.Invariants;
@@ -277,6 +278,73 @@ public sealed class LinkedListAllocatorTests
         allocator.SetFreeBytesForTest(allocator.FreeBytes - 8);
 
         AssertViolation(allocator, TextbookInvariantIds.LinkedListConserve);
+    }
+
+    /// <summary>Overwrites the last word of a free region larger than a node, so that exactly LL-ENDTAG is reported.</summary>
+    [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListEndTag)]
+    public void EndTagViolationIsReportedForAnOverwrittenLastWord()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        Assert.Equal(RangeEndTag.Of(0, Page), memory.ReadWord(Page - 8));
+        memory.WriteWord(Page - 8, 0x1234_5678);
+
+        AssertViolation(allocator, TextbookInvariantIds.LinkedListEndTag);
+    }
+
+    /// <summary>
+    /// The plausible corruption per-node bounds cannot see: a free region's size grown over the live block above it.
+    /// The word below the claimed end lies in the live block, not the claim's tag, so the fit is refused before
+    /// anything is handed out, in both free modes, and a checked free reports the corruption instead of a double free.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListEndTag)]
+    public void ASizeGrownOverALiveBlockIsReportedBeforeAnythingIsHandedOut(bool checkFrees)
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory, checkFrees);
+        Assert.True(allocator.TryAllocate(32, 8, out long a));
+        Assert.True(allocator.TryAllocate(32, 8, out long b));
+        Assert.Equal((0L, 32L), (a, b));
+        memory.GetSpan(b, 32).Fill(0xAB);
+        allocator.Free(a, 32, 8);
+        memory.WriteWord(a, 64);
+        byte[] before = memory.GetSpan(0, 128).ToArray();
+
+        InvariantAssert.Violates(TextbookInvariantIds.LinkedListEndTag, () => allocator.TryAllocate(64, 8, out _));
+        InvariantAssert.Violates(TextbookInvariantIds.LinkedListEndTag, () => Regions(allocator));
+        if (checkFrees)
+        {
+            InvariantAssert.Violates(TextbookInvariantIds.LinkedListEndTag, () => allocator.Free(b, 32, 8));
+        }
+
+        Assert.Equal((a, 32L, Page - 32), (allocator.HeadOffset, allocator.LiveBytes, allocator.FreeBytes));
+        Assert.True(memory.GetSpan(0, 128).SequenceEqual(before));
+    }
+
+    /// <summary>
+    /// A region's old tag does not outlive it: when the top of [16, 64) is handed out as [32, 64), its tag at 56 is
+    /// cleared, so a corruption that restores the region's old size is refused rather than confirmed by the stale tag.
+    /// </summary>
+    [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListEndTag)]
+    public void ASizeRestoredToItsValueBeforeAnAllocationIsRefused()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        Assert.True(allocator.TryAllocate(16, 8, out long x));
+        Assert.True(allocator.TryAllocate(48, 8, out long a));
+        Assert.Equal((0L, 16L), (x, a));
+        allocator.Free(a, 48, 8);
+        Assert.True(allocator.TryAllocate(32, 32, out long top));
+        Assert.Equal(32, top);
+        Assert.Equal(new AddressRange(16, 16), Regions(allocator)[0]);
+        memory.WriteWord(16, 48);
+
+        InvariantAssert.Violates(TextbookInvariantIds.LinkedListEndTag, () => allocator.TryAllocate(48, 8, out _));
     }
 
     internal static List<AddressRange> Regions(LinkedListAllocator allocator)

@@ -1,12 +1,19 @@
 // veralloc-micro: the BenchmarkDotNet suites, run in-process (no child build per benchmark, which small CI machines
 // cannot afford) with a short job. `veralloc bench micro` starts this program; it can also be run directly:
 //   dotnet run -c Release --project bench/Veralloc.Bench.Micro -- [--filter GLOB] [--default-job] [BenchmarkDotNet args]
+//   dotnet run -c Release --project bench/Veralloc.Bench.Micro -- validation [--traces DIR] [--rounds N]   (what validation costs)
 // Exit codes follow the CLI's table: 0 every benchmark ran, 1 one failed, 2 bad arguments (nothing matched the filter).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Veralloc.Bench.Micro;
+
+if (args.Length > 0 && args[0] == "validation")
+{
+    // Not a BenchmarkDotNet suite: a paired comparison of shipped allocators against pre-defence copies (Validation/).
+    return Veralloc.Bench.Micro.Validation.ValidationCostComparison.Run(args[1..]);
+}
 
 string filter = "*";
 bool defaultJob = false;

@@ -14,8 +14,12 @@ namespace Veralloc.Allocators;
 /// </remarks>
 internal static class RangeEndTag
 {
-    /// <summary>What a range's old last word is overwritten with when the range stops ending there: never a tag (low bits <c>000</c>), never a valid limit or size (zero).</summary>
-    public const long Cleared = 0;
+    /// <summary>
+    /// What a range's old last word is overwritten with when the range stops ending there: not a tag (low bits
+    /// <c>010</c>), and not a multiple of 8, so no check accepts it as a size, a limit or a link either. A stale
+    /// minimal node, whose last word is one of its header words, is thereby refused too.
+    /// </summary>
+    public const long Cleared = 2;
 
     private const long TagBits = 0b101;
 

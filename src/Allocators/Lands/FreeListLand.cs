@@ -622,16 +622,14 @@ public sealed class FreeListLand : ILand
     }
 
     /// <summary>
-    /// Overwrites the last word of <c>[node, limit)</c> (its tag, or a two-grain node's limit word) when the range
-    /// stops ending at <paramref name="limit"/> and no new node is written there, so that no stale tag or limit is
-    /// left in memory to confirm a forged claim later.
+    /// Overwrites the last word of <c>[node, limit)</c> (its tag, a two-grain node's limit word, or a one-grain node's
+    /// only word) when the range stops ending at <paramref name="limit"/>, so that nothing the land leaves behind in
+    /// memory that is no longer the range's can confirm a forged limit or pass for a node later.
     /// </summary>
     private void ClearLastWord(long node, long limit)
     {
-        if (limit - node >= 2 * Grain)
-        {
-            _memory.WriteWord(limit - Grain, RangeEndTag.Cleared);
-        }
+        Debug.Assert(limit - node >= Grain, "a range holds at least one grain");
+        _memory.WriteWord(limit - Grain, RangeEndTag.Cleared);
     }
 
     /// <summary>

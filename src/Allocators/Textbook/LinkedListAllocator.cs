@@ -151,8 +151,14 @@ public sealed class LinkedListAllocator : IOffsetAllocator
                 continue;
             }
 
-            // The fit's size decides what is handed out: it must be the one the allocator wrote.
+            // The fit's size decides what is handed out, and its link is written into the list before the next walk
+            // would reach it: both must be ones the allocator wrote.
             CheckEndTag(region, regionSize);
+            if (next != None && !IsReadableNode(next))
+            {
+                ThrowCorruptLink(next);
+            }
+
             if (previous == None)
             {
                 _head = next;
@@ -166,9 +172,10 @@ public sealed class LinkedListAllocator : IOffsetAllocator
             {
                 Push(aligned + full, back);
             }
-            else if (regionSize > NodeBytes)
+            else
             {
-                // The region's tag now lies in the block handed out: clear it, so it cannot confirm a forged size later.
+                // The region's last word (its tag, or a one-node region's link) now lies in the block handed out: clear
+                // it, so that neither a forged size nor a link to the stale node can be confirmed by it later.
                 _memory.WriteWord(regionEnd - WordBytes, RangeEndTag.Cleared);
             }
 
@@ -328,8 +335,7 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
         if (!IsReadableNode(region))
         {
-            new InvariantViolation((region & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned : TextbookInvariantIds.LinkedListBounds, $"node@{region}",
-                $"a link points at {region}, which is not an 8-aligned offset inside [0, {_managedBytes - NodeBytes}]: the list is corrupted; nothing was changed").Throw();
+            ThrowCorruptLink(region);
         }
 
         size = SizeOf(region);
@@ -381,6 +387,11 @@ public sealed class LinkedListAllocator : IOffsetAllocator
             }
         }
     }
+
+    [DoesNotReturn]
+    private void ThrowCorruptLink(long region) =>
+        new InvariantViolation((region & (WordBytes - 1)) != 0 ? TextbookInvariantIds.LinkedListAligned : TextbookInvariantIds.LinkedListBounds, $"node@{region}",
+            $"a link points at {region}, which is not an 8-aligned offset inside [0, {_managedBytes - NodeBytes}]: the list is corrupted; nothing was changed").Throw();
 
     [DoesNotReturn]
     private static void ThrowOverlapsFree(long offset, long full, long region, long regionSize) =>

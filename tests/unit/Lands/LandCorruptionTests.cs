@@ -175,6 +175,22 @@ public sealed class LandCorruptionTests
         InvariantAssert.Violates(LandInvariantIds.EndTag, () => land.TryFindLast(0x40, FindDelete.None, out _));
     }
 
+    /// <summary>
+    /// A deleted one-grain range leaves no node behind: its only word is cleared, so a link rewritten to point back at
+    /// it (now the caller's memory) reaches a word that reads as no valid node, instead of a one-grain range to report.
+    /// </summary>
+    [Fact]
+    [TriggersInvariant(LandInvariantIds.Tag)]
+    public void ALinkToADeletedOneGrainRangeFindsNoNodeThere()
+    {
+        (FreeListLand land, SlabLinearMemory memory) = PopulatedFreeList();
+        land.Delete(new AddressRange(Single, 8));
+        land.CheckInvariants();
+        memory.WriteWord(First, Single);
+
+        InvariantAssert.Violates(LandInvariantIds.Tag, () => land.ToRangeList());
+    }
+
     [Fact]
     [TriggersInvariant(LandInvariantIds.Tag)]
     public void TagViolationIsReported()

@@ -347,6 +347,29 @@ public sealed class LinkedListAllocatorTests
         InvariantAssert.Violates(TextbookInvariantIds.LinkedListEndTag, () => allocator.TryAllocate(48, 8, out _));
     }
 
+    /// <summary>
+    /// A one-node region handed out whole leaves no node behind: its link word is cleared, so a link rewritten to point
+    /// back at it (now a live block) is refused before the block is handed out a second time.
+    /// </summary>
+    [Fact]
+    [TriggersInvariant(TextbookInvariantIds.LinkedListAligned)]
+    public void ALinkToAOneNodeRegionHandedOutWholeIsRefused()
+    {
+        var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
+        var allocator = new LinkedListAllocator(memory);
+        Assert.True(allocator.TryAllocate(16, 8, out long small));
+        Assert.True(allocator.TryAllocate(Page - 32, 8, out _));
+        allocator.Free(small, 16, 8);
+        Assert.Equal([new AddressRange(0, 16), new AddressRange(Page - 16, 16)], Regions(allocator));
+        Assert.True(allocator.TryAllocate(16, 8, out long again));
+        Assert.Equal(small, again);
+        memory.WriteWord(Page - 8, small);
+
+        // [P-16, P) cannot hold a 64-aligned block, so the walk follows the rewritten link to the live block at 0.
+        InvariantAssert.Violates(TextbookInvariantIds.LinkedListAligned, () => allocator.TryAllocate(16, 64, out _));
+        Assert.Equal((Page - 16, 16L), (allocator.HeadOffset, allocator.FreeBytes));
+    }
+
     internal static List<AddressRange> Regions(LinkedListAllocator allocator)
     {
         var regions = new List<AddressRange>();

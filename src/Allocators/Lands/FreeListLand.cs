@@ -30,9 +30,9 @@ namespace Veralloc.Allocators.Lands;
 /// outside the memory. A range of three grains or more also keeps a boundary tag (its start and limit mixed)
 /// in its last word, checked wherever a limit is about to be trusted to hand out, report or merge memory, so a
 /// limit rewritten into another plausible value (grown into the gap above it) is reported as
-/// <see cref="LandInvariantIds.EndTag"/> instead of being acted on (docs/design-notes/0016-boundary-tags.md). The maximum-size hint is an upper bound on the largest range (raised by inserts,
-/// made exact by each full find-largest scan, reset when the list empties): a find of more than the hint
-/// returns false without walking. Not thread-safe. See docs/design-notes/0040-lands.md.
+/// <see cref="LandInvariantIds.EndTag"/> instead of being acted on (docs/design-notes/0016-boundary-tags.md).
+/// The maximum-size hint is an upper bound on the largest range (raised by inserts, made exact by each full
+/// find-largest scan, reset when the list empties): a find of more than the hint returns false without walking. Not thread-safe. See docs/design-notes/0040-lands.md.
 /// </remarks>
 public sealed class FreeListLand : ILand
 {

@@ -290,7 +290,11 @@ public sealed class ScheduleTrace
 
                         break;
                     case "scenario":
-                        scenario = value;
+                        // A carriage return inside the line survives the split on '\n'; the constructor would refuse
+                        // the name with an ArgumentException, which Parse must report as malformed text instead.
+                        scenario = value.Contains('\r', StringComparison.Ordinal)
+                            ? throw new FormatException($"scenario name '{value}' must be a single line (it holds a carriage return)")
+                            : value;
                         break;
                     case "bug":
                         bug = Enum.TryParse<BugKind>(value, ignoreCase: false, out var kind) && Enum.IsDefined(kind) && !value.Any(char.IsDigit)

@@ -30,6 +30,7 @@ public sealed class ScheduleTraceParsingTests
     [InlineData("veralloc-trace 2\nseed 1\nschedule 0\n", 3, "the trace has no 'strategy' line")]
     [InlineData(Header + "seed 1\n\n", 3, "the trace has no 'schedule' line")]
     [InlineData("\n\n", 1, "empty trace")]
+    [InlineData(Header + "scenario mu\r\rsteps 10\nschedule 0\n", 3, "scenario name 'mu\r\rsteps 10' must be a single line")]
     public void EachProblemNamesItsLine(string text, int line, string problem)
     {
         var error = Assert.Throws<FormatException>(() => ScheduleTrace.Parse(text, "bad.trace"));

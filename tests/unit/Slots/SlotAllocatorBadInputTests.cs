@@ -90,6 +90,35 @@ public sealed class SlotAllocatorBadInputTests
         pool.CheckInvariants();
     }
 
+    [Fact]
+    public void BytesResidentThatBringsTheTotalToExactlyLongMaxValueIsAccepted()
+    {
+        var pool = MixedPool();
+        Assert.Equal(4608, pool.UnusedBytesResident);
+
+        pool.Free(0, long.MaxValue - 4608);
+
+        Assert.Equal(long.MaxValue, pool.UnusedBytesResident);
+        Assert.Equal(long.MaxValue - 4608, pool.GetSlotState(0).BytesResident);
+        pool.CheckInvariants();
+        Assert.True(pool.TryAllocate(K1, out int slot));
+        Assert.Equal(0, slot);
+        Assert.Equal(4608, pool.UnusedBytesResident);
+    }
+
+    [Fact]
+    public void CapacityOfExactlyMaxCapacityIsAccepted()
+    {
+        var pool = new SlotAllocator(SlotAllocator.MaxCapacity, 0);
+        Assert.Equal(SlotAllocator.MaxCapacity, pool.Capacity);
+        Assert.Equal(SlotAllocator.MaxCapacity, pool.EmptySlotCount);
+        Assert.True(pool.TryAllocate(K1, out int slot));
+        Assert.Equal(0, slot);
+        pool.Free(slot, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.GetSlotState(SlotAllocator.MaxCapacity));
+        Assert.Equal(SlotKind.UnusedCold, pool.GetSlotState(SlotAllocator.MaxCapacity - 1).Kind);
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(SlotAllocator.MaxCapacity + 1)]

@@ -40,11 +40,18 @@ public sealed class SlotCorruptionTests
         return pool;
     }
 
-    private static void AssertReports(string invariantId, SlotAllocator pool)
+    /// <summary>
+    /// The whole message, not only the id: it is what an operator reads to find the damage, so it must name the
+    /// offending slot or list and the values that disagree.
+    /// </summary>
+    private static void AssertReports(string invariantId, SlotAllocator pool, string message)
     {
         var error = InvariantAssert.Violates(invariantId, pool.CheckInvariants);
-        Assert.StartsWith(invariantId + " at ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(message, error.Message);
     }
+
+    private static string ExclusiveMessage(int slot) =>
+        $"SLOT-EXCLUSIVE at slot {slot}: the slot was chosen for allocation while it is still Used: it would be handed out twice";
 
     [Fact]
     public void HealthyPoolPassesEveryCheck() => HealthyPool().CheckInvariants();
@@ -55,7 +62,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptWarmLinksForTest(3, prev: 2, next: 0); // the tail points back to the head: a cycle
-        AssertReports(SlotInvariantIds.Links, pool);
+        AssertReports(SlotInvariantIds.Links, pool, "SLOT-LINKS at warm list tail 3: next of the tail must be none but is 0");
     }
 
     [Fact]
@@ -64,7 +71,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptAffineLinksForTest(1, prev: 5, next: -1); // next[0] = 1 but prev[1] = 5
-        AssertReports(SlotInvariantIds.Links, pool);
+        AssertReports(SlotInvariantIds.Links, pool, "SLOT-LINKS at affine list of (module 1, memory 0) element 1: next[0] = 1 but prev[1] = 5; they must agree");
     }
 
     [Fact]
@@ -73,7 +80,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptCountersForTest(unusedWarm: 5);
-        AssertReports(SlotInvariantIds.Warm, pool);
+        AssertReports(SlotInvariantIds.Warm, pool, "SLOT-WARM at unusedWarm: the counter is 5 but the warm list holds 4 slots");
     }
 
     [Fact]
@@ -82,7 +89,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(4, SlotKind.UnusedWarm, null, 0);
-        AssertReports(SlotInvariantIds.Warm, pool);
+        AssertReports(SlotInvariantIds.Warm, pool, "SLOT-WARM at slot 4: the id belongs on the warm list but is missing from it");
     }
 
     [Fact]
@@ -91,7 +98,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(0, SlotKind.UnusedWarm, K2, 100);
-        AssertReports(SlotInvariantIds.Affine, pool);
+        AssertReports(SlotInvariantIds.Affine, pool, "SLOT-AFFINE at slot 0: the slot remembers (module 2, memory 0) but is on the affine list of (module 1, memory 0)");
     }
 
     [Fact]
@@ -100,7 +107,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(3, SlotKind.UnusedWarm, K2, 400);
-        AssertReports(SlotInvariantIds.Affine, pool);
+        AssertReports(SlotInvariantIds.Affine, pool, "SLOT-AFFINE at slot 3: the slot is UnusedWarm with key (module 2, memory 0) but is missing from the affine list of (module 2, memory 0)");
     }
 
     [Fact]
@@ -109,7 +116,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptAffineListForTest(K3, head: -1, tail: -1);
-        AssertReports(SlotInvariantIds.Affine, pool);
+        AssertReports(SlotInvariantIds.Affine, pool, "SLOT-AFFINE at affine list of (module 3, memory 0): the list is empty but its key is still in the map (a key whose list empties must be removed)");
     }
 
     [Fact]
@@ -118,7 +125,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptCountersForTest(unusedBytesResident: 1001);
-        AssertReports(SlotInvariantIds.Bytes, pool);
+        AssertReports(SlotInvariantIds.Bytes, pool, "SLOT-BYTES at unusedBytesResident: the counter is 1001 but the UnusedWarm slots hold 1000 bytes");
     }
 
     [Fact]
@@ -127,7 +134,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(0, SlotKind.UnusedWarm, K1, -100);
-        AssertReports(SlotInvariantIds.Bytes, pool);
+        AssertReports(SlotInvariantIds.Bytes, pool, "SLOT-BYTES at slot 0: the resident byte count is -100; it must be >= 0");
     }
 
     [Fact]
@@ -136,7 +143,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptCountersForTest(lastCold: 9);
-        AssertReports(SlotInvariantIds.Cold, pool);
+        AssertReports(SlotInvariantIds.Cold, pool, "SLOT-COLD at lastCold: lastCold is 9; it must lie in 0..8");
     }
 
     [Fact]
@@ -145,7 +152,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(6, SlotKind.Used, null, 0);
-        AssertReports(SlotInvariantIds.Cold, pool);
+        AssertReports(SlotInvariantIds.Cold, pool, "SLOT-COLD at slot 6: the slot is Used but lastCold is 5: slots >= lastCold must be UnusedCold and slots below it must not");
     }
 
     [Fact]
@@ -155,7 +162,8 @@ public sealed class SlotCorruptionTests
         var pool = HealthyPool();
         pool.CorruptSlotForTest(1, SlotKind.Used, K1, 0); // the tail of K1's list, marked Used behind the lists' back
         string before = SlotSnapshot.Take(pool);
-        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K1, out _));
+        var error = InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K1, out _));
+        Assert.Equal(ExclusiveMessage(1), error.Message);
         Assert.Equal(before, SlotSnapshot.Take(pool));
     }
 
@@ -167,7 +175,8 @@ public sealed class SlotCorruptionTests
         SlotAllocatorExampleTests.Allocate(pool, K1);
         pool.Free(0, 1);
         pool.CorruptSlotForTest(0, SlotKind.Used, K1, 0);
-        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(null, out _));
+        var error = InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(null, out _));
+        Assert.Equal(ExclusiveMessage(0), error.Message);
     }
 
     [Fact]
@@ -177,8 +186,10 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(5, SlotKind.Used, null, 0);
-        InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K3, out _));
-        AssertReports(SlotInvariantIds.Cold, pool); // the state check names the underlying damage
+        var error = InvariantAssert.Violates(SlotInvariantIds.Exclusive, () => pool.TryAllocate(K3, out _));
+        Assert.Equal(ExclusiveMessage(5), error.Message);
+        // The state check names the underlying damage.
+        AssertReports(SlotInvariantIds.Cold, pool, "SLOT-COLD at slot 5: the slot is Used but lastCold is 5: slots >= lastCold must be UnusedCold and slots below it must not");
     }
 
     [Fact]
@@ -187,7 +198,7 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptCountersForTest(used: 2);
-        AssertReports(SlotInvariantIds.Conserve, pool);
+        AssertReports(SlotInvariantIds.Conserve, pool, "SLOT-CONSERVE at used: the Used counter is 2 but 1 slots are Used");
     }
 
     [Fact]
@@ -196,6 +207,6 @@ public sealed class SlotCorruptionTests
     {
         var pool = HealthyPool();
         pool.CorruptSlotForTest(4, (SlotKind)7, null, 0);
-        AssertReports(SlotInvariantIds.Conserve, pool);
+        AssertReports(SlotInvariantIds.Conserve, pool, "SLOT-CONSERVE at slot 4: the state 7 is not a slot state");
     }
 }

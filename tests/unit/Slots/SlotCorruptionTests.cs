@@ -120,6 +120,30 @@ public sealed class SlotCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(SlotInvariantIds.Affine)]
+    public void AffineViolationIsReportedForAUsedSlotLeftOnAnAffineList()
+    {
+        var pool = HealthyPool();
+        // Slot 4 is Used(K1) and off the warm list, but K1's list now runs 0 -> 1 -> 4: the next K1 allocation
+        // would hand it out a second time.
+        pool.CorruptAffineLinksForTest(1, prev: 0, next: 4);
+        pool.CorruptAffineLinksForTest(4, prev: 1, next: -1);
+        pool.CorruptAffineListForTest(K1, head: 0, tail: 4);
+        AssertReports(SlotInvariantIds.Affine, pool,
+            "SLOT-AFFINE at slot 4: the slot is Used but is on the affine list of (module 1, memory 0): only UnusedWarm slots may be");
+    }
+
+    [Fact]
+    [TriggersInvariant(SlotInvariantIds.Bytes)]
+    public void BytesViolationIsReportedForResidentBytesOnAUsedSlot()
+    {
+        var pool = HealthyPool();
+        pool.CorruptSlotForTest(4, SlotKind.Used, K1, 50);
+        AssertReports(SlotInvariantIds.Bytes, pool,
+            "SLOT-BYTES at slot 4: the slot is Used but records 50 resident bytes; only UnusedWarm slots record any");
+    }
+
+    [Fact]
     [TriggersInvariant(SlotInvariantIds.Bytes)]
     public void BytesViolationIsReportedForAWrongTotal()
     {

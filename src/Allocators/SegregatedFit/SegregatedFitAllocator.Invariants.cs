@@ -27,13 +27,13 @@ public sealed partial class SegregatedFitAllocator
     {
         for (int handle = 0; handle < _recordHighWater; handle++)
         {
-            if (_states[handle] == BlockState.Dead)
+            if (_records[handle].State == BlockState.Dead)
             {
                 continue;
             }
 
-            long offset = _offsets[handle];
-            long size = _sizes[handle];
+            long offset = _records[handle].Offset;
+            long size = _records[handle].Size;
             if ((offset & (GranuleBytes - 1)) != 0 || (size & (GranuleBytes - 1)) != 0 || size < GranuleBytes)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Aligned, Block(handle),
@@ -49,7 +49,7 @@ public sealed partial class SegregatedFitAllocator
         int liveRecords = 0;
         for (int handle = 0; handle < _recordHighWater; handle++)
         {
-            liveRecords += _states[handle] == BlockState.Dead ? 0 : 1;
+            liveRecords += _records[handle].State == BlockState.Dead ? 0 : 1;
         }
 
         if (liveRecords != _recordHighWater - _deadRecordCount)
@@ -61,7 +61,7 @@ public sealed partial class SegregatedFitAllocator
         for (int i = 0; i < _deadRecordCount; i++)
         {
             int dead = _deadRecords[i];
-            if ((uint)dead >= (uint)_recordHighWater || _states[dead] != BlockState.Dead)
+            if ((uint)dead >= (uint)_recordHighWater || _records[dead].State != BlockState.Dead)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Physical, $"reuse stack entry #{i}",
                     $"record {dead} is on the reuse stack but is not a dead record");
@@ -71,9 +71,9 @@ public sealed partial class SegregatedFitAllocator
         long expectedOffset = 0;
         int previous = None;
         int visited = 0;
-        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if ((uint)handle >= (uint)_recordHighWater || _states[handle] == BlockState.Dead)
+            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State == BlockState.Dead)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Physical, $"physical link from {Show(previous)}",
                     $"links to record {handle}, which is not a live record");
@@ -85,19 +85,19 @@ public sealed partial class SegregatedFitAllocator
                     $"the physical walk passed {liveRecords} blocks, the number of live records: the chain is cyclic");
             }
 
-            if (_physicalPrev[handle] != previous)
+            if (_records[handle].PhysicalPrev != previous)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Physical, Block(handle),
-                    $"its physical previous link is {Show(_physicalPrev[handle])} but the walk came from {Show(previous)}");
+                    $"its physical previous link is {Show(_records[handle].PhysicalPrev)} but the walk came from {Show(previous)}");
             }
 
-            if (_offsets[handle] != expectedOffset || _sizes[handle] > _capacityBytes - expectedOffset)
+            if (_records[handle].Offset != expectedOffset || _records[handle].Size > _capacityBytes - expectedOffset)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Physical, Block(handle),
-                    $"blocks must tile [0, {_capacityBytes}): expected offset {expectedOffset} and an end inside the range, found offset {_offsets[handle]} size {_sizes[handle]}");
+                    $"blocks must tile [0, {_capacityBytes}): expected offset {expectedOffset} and an end inside the range, found offset {_records[handle].Offset} size {_records[handle].Size}");
             }
 
-            expectedOffset += _sizes[handle];
+            expectedOffset += _records[handle].Size;
             previous = handle;
         }
 
@@ -112,10 +112,10 @@ public sealed partial class SegregatedFitAllocator
 
     private InvariantViolation? CheckNoFreeNeighbours()
     {
-        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            int next = _physicalNext[handle];
-            if (next != None && _states[handle] == BlockState.Free && _states[next] == BlockState.Free)
+            int next = _records[handle].PhysicalNext;
+            if (next != None && _records[handle].State == BlockState.Free && _records[next].State == BlockState.Free)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.NoFreeNeighbours, Block(handle),
                     $"it and its physical successor {Block(next)} are both free; freeing must have coalesced them");
@@ -156,6 +156,14 @@ public sealed partial class SegregatedFitAllocator
     {
         var seen = new bool[_recordHighWater];
         var members = new List<int>();
+        var freePrev = new int[_records.Length];
+        var freeNext = new int[_records.Length];
+        for (int handle = 0; handle < _records.Length; handle++)
+        {
+            freePrev[handle] = _records[handle].FreePrev;
+            freeNext[handle] = _records[handle].FreeNext;
+        }
+
         for (int firstLevel = 0; firstLevel < FirstLevelCount; firstLevel++)
         {
             for (int secondLevel = 0; secondLevel < _secondLevelCount; secondLevel++)
@@ -163,7 +171,7 @@ public sealed partial class SegregatedFitAllocator
                 int list = ListIndex(firstLevel, secondLevel);
                 string name = ListName(firstLevel, secondLevel);
                 InvariantViolation? links = IndexLinkedListChecks.CheckLinks(
-                    name, _listHeads[list], _listTails[list], _freePrev, _freeNext, members, SegregatedFitInvariantIds.Lists);
+                    name, _listHeads[list], _listTails[list], freePrev, freeNext, members, SegregatedFitInvariantIds.Lists);
                 if (links is not null)
                 {
                     return links;
@@ -171,7 +179,7 @@ public sealed partial class SegregatedFitAllocator
 
                 foreach (int handle in members)
                 {
-                    if ((uint)handle >= (uint)_recordHighWater || _states[handle] != BlockState.Free)
+                    if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Free)
                     {
                         return new InvariantViolation(SegregatedFitInvariantIds.Lists, $"{name} element {handle}", "only free blocks belong on a free list");
                     }
@@ -182,7 +190,7 @@ public sealed partial class SegregatedFitAllocator
                     }
 
                     seen[handle] = true;
-                    MapToList(_sizes[handle] >> GranuleShift, out int expectedFirst, out int expectedSecond);
+                    MapToList(_records[handle].Size >> GranuleShift, out int expectedFirst, out int expectedSecond);
                     if (expectedFirst != firstLevel || expectedSecond != secondLevel)
                     {
                         return new InvariantViolation(SegregatedFitInvariantIds.Lists, $"{name} element {Block(handle)}",
@@ -194,7 +202,7 @@ public sealed partial class SegregatedFitAllocator
 
         for (int handle = 0; handle < _recordHighWater; handle++)
         {
-            if (_states[handle] == BlockState.Free && !seen[handle])
+            if (_records[handle].State == BlockState.Free && !seen[handle])
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.Lists, Block(handle), "the block is free but on no free list");
             }
@@ -209,16 +217,16 @@ public sealed partial class SegregatedFitAllocator
         long usedBytes = 0;
         int freeBlocks = 0;
         int usedBlocks = 0;
-        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if (_states[handle] == BlockState.Free)
+            if (_records[handle].State == BlockState.Free)
             {
-                freeBytes += _sizes[handle];
+                freeBytes += _records[handle].Size;
                 freeBlocks++;
             }
             else
             {
-                usedBytes += _sizes[handle];
+                usedBytes += _records[handle].Size;
                 usedBlocks++;
             }
         }
@@ -231,19 +239,49 @@ public sealed partial class SegregatedFitAllocator
 
     private InvariantViolation? CheckUsedMap()
     {
-        if (_usedByOffset.Count != _usedBlockCount)
+        int occupied = 0;
+        for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
         {
-            return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, "offset map",
-                $"it holds {_usedByOffset.Count} entries but {_usedBlockCount} blocks are used");
+            occupied += _usedByOffset.IsOccupied(slot) ? 1 : 0;
         }
 
-        foreach (KeyValuePair<long, int> entry in _usedByOffset)
+        // A lookup stops at an empty slot, so it terminates only while some slot is empty.
+        if (occupied != _usedByOffset.Count || occupied != _usedBlockCount || occupied >= _usedByOffset.SlotCount)
         {
-            int handle = entry.Value;
-            if ((uint)handle >= (uint)_recordHighWater || _states[handle] != BlockState.Used || _offsets[handle] != entry.Key)
+            return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, "offset map",
+                $"{occupied} of its {_usedByOffset.SlotCount} slots are occupied, it counts {_usedByOffset.Count} entries, and {_usedBlockCount} blocks are used; all three must agree, and some slot must be empty");
+        }
+
+        for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
+        {
+            if (!_usedByOffset.IsOccupied(slot))
             {
-                return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map entry {entry.Key}",
-                    $"it names record {handle}, which is not a used block at that offset");
+                continue;
+            }
+
+            int handle = _usedByOffset.HandleAt(slot);
+            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Used
+                || UsedOffsetTable.Tag(_records[handle].Offset) != _usedByOffset.TagAt(slot))
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map slot {slot}",
+                    $"it names record {handle}, which is not a used block with the slot's tag {_usedByOffset.TagAt(slot)}");
+            }
+
+        }
+
+        // Every entry names a used record, so the lookups below read only valid records.
+        for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
+        {
+            if (!_usedByOffset.IsOccupied(slot))
+            {
+                continue;
+            }
+
+            long offset = _records[_usedByOffset.HandleAt(slot)].Offset;
+            if (_usedByOffset.Find(offset, _records) != slot)
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map entry {offset}",
+                    $"a lookup of offset {offset} does not reach slot {slot}, where it is stored: its probe run is broken");
             }
         }
 
@@ -252,7 +290,7 @@ public sealed partial class SegregatedFitAllocator
 
     private string Block(int handle) =>
         (uint)handle < (uint)_recordHighWater
-            ? string.Create(CultureInfo.InvariantCulture, $"block {handle} [{_offsets[handle]}, +{_sizes[handle]}) {_states[handle]}")
+            ? string.Create(CultureInfo.InvariantCulture, $"block {handle} [{_records[handle].Offset}, +{_records[handle].Size}) {_records[handle].State}")
             : string.Create(CultureInfo.InvariantCulture, $"block {handle}");
 
     private static string ListName(int firstLevel, int secondLevel) =>

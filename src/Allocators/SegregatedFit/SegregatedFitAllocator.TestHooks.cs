@@ -9,9 +9,9 @@ public sealed partial class SegregatedFitAllocator
     /// <summary>The handle of the block starting at <paramref name="offset"/>, found by a physical walk, or -1.</summary>
     internal int HandleAtForTest(long offset)
     {
-        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if (_offsets[handle] == offset)
+            if (_records[handle].Offset == offset)
             {
                 return handle;
             }
@@ -20,17 +20,17 @@ public sealed partial class SegregatedFitAllocator
         return None;
     }
 
-    internal void SetSizeForTest(int handle, long size) => _sizes[handle] = size;
+    internal void SetSizeForTest(int handle, long size) => _records[handle].Size = size;
 
-    internal void SetPhysicalPrevForTest(int handle, int previous) => _physicalPrev[handle] = previous;
+    internal void SetPhysicalPrevForTest(int handle, int previous) => _records[handle].PhysicalPrev = previous;
 
-    internal void SetFreeNextForTest(int handle, int next) => _freeNext[handle] = next;
+    internal void SetFreeNextForTest(int handle, int next) => _records[handle].FreeNext = next;
 
     internal void FlipSecondLevelBitForTest(int firstLevel, int secondLevel) => _secondLevelMaps[firstLevel] ^= 1u << secondLevel;
 
     internal void SetFreeBytesForTest(long freeBytes) => _freeBytes = freeBytes;
 
-    internal void ForgetUsedOffsetForTest(long offset) => _usedByOffset.Remove(offset);
+    internal void ForgetUsedOffsetForTest(long offset) => _usedByOffset.RemoveAt(_usedByOffset.Find(offset, _records));
 
     /// <summary>Unlinks a free block from its list (bitmaps and counters follow) but leaves it marked free.</summary>
     internal void UnlinkFreeBlockForTest(int handle) => RemoveFree(handle);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Veralloc.Invariants;
 
 namespace Veralloc.Allocators.SegregatedFit;
@@ -44,11 +45,11 @@ namespace Veralloc.Allocators.SegregatedFit;
 /// neighbours, so no two free blocks touch.
 /// </para>
 /// <para>
-/// Free validation. A <see cref="Dictionary{TKey, TValue}"/> maps each used block's offset to its record: it
-/// is how <see cref="Free"/> finds the block (the metadata is outside the range, so there is no header to read)
-/// and it makes every free checked: an offset that does not start a used block, a size that rounds to a
-/// different block size, and an offset that breaks the stated alignment all throw. The dictionary is amortized
-/// O(1) and allocates only when it grows.
+/// Free validation. A hash table from offset to record (<c>UsedOffsetTable</c>) holds every used block: it is how
+/// <see cref="Free"/> finds the block (the metadata is outside the range, so there is no header to read) and it
+/// makes every free checked: an offset that does not start a used block, a size that rounds to a different block
+/// size, and an offset that breaks the stated alignment all throw. The table is amortized O(1) and allocates only
+/// when it grows.
 /// </para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
@@ -71,26 +72,20 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     private readonly int _secondLevelBits;
     private readonly int _secondLevelCount;
 
-    // Block records, structure of arrays indexed by handle. Records [0, _recordHighWater) have been handed out;
-    // those on _deadRecords are free for reuse.
-    private long[] _offsets;
-    private long[] _sizes;
-    private BlockState[] _states;
-    private int[] _physicalPrev;
-    private int[] _physicalNext;
-    private int[] _freePrev;
-    private int[] _freeNext;
+    // Block records, one struct per handle, so an operation on a block reads one record instead of one element
+    // of seven arrays. Records [0, _recordHighWater) have been handed out; those on _deadRecords are free for reuse.
+    private BlockRecord[] _records;
     private int[] _deadRecords;
     private int _deadRecordCount;
     private int _recordHighWater;
 
-    // The two-level index: list (fl, sl) is at fl * _secondLevelCount + sl.
+    // The two-level index: list (fl, sl) is at (fl << _secondLevelBits) + sl.
     private readonly int[] _listHeads;
     private readonly int[] _listTails;
     private readonly uint[] _secondLevelMaps;
     private ulong _firstLevelMap;
 
-    private readonly Dictionary<long, int> _usedByOffset;
+    private readonly UsedOffsetTable _usedByOffset;
     private int _physicalHead;
     private int _physicalTail;
     private long _capacityBytes;
@@ -121,33 +116,28 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         _secondLevelBits = options.SecondLevelBits;
         _secondLevelCount = 1 << _secondLevelBits;
         int records = options.InitialBlockRecords;
-        _offsets = new long[records];
-        _sizes = new long[records];
-        _states = new BlockState[records];
-        _physicalPrev = new int[records];
-        _physicalNext = new int[records];
-        _freePrev = new int[records];
-        _freeNext = new int[records];
+        _records = new BlockRecord[records];
         _deadRecords = new int[records];
         _listHeads = new int[FirstLevelCount * _secondLevelCount];
         _listTails = new int[FirstLevelCount * _secondLevelCount];
         _listHeads.AsSpan().Fill(None);
         _listTails.AsSpan().Fill(None);
         _secondLevelMaps = new uint[FirstLevelCount];
-        _usedByOffset = new Dictionary<long, int>(records);
+        _usedByOffset = new UsedOffsetTable(records);
 
         int whole = NewRecord();
-        _offsets[whole] = 0;
-        _sizes[whole] = capacityBytes;
-        _physicalPrev[whole] = None;
-        _physicalNext[whole] = None;
+        ref BlockRecord record = ref _records[whole];
+        record.Offset = 0;
+        record.Size = capacityBytes;
+        record.PhysicalPrev = None;
+        record.PhysicalNext = None;
         _physicalHead = whole;
         _physicalTail = whole;
         _capacityBytes = capacityBytes;
         InsertFree(whole);
     }
 
-    private enum BlockState : byte
+    internal enum BlockState : byte
     {
         Dead,
         Free,
@@ -189,9 +179,9 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             int firstLevel = 63 - BitOperations.LeadingZeroCount(_firstLevelMap);
             int secondLevel = 31 - BitOperations.LeadingZeroCount(_secondLevelMaps[firstLevel]);
             long largest = 0;
-            for (int handle = _listHeads[ListIndex(firstLevel, secondLevel)]; handle != None; handle = _freeNext[handle])
+            for (int handle = _listHeads[ListIndex(firstLevel, secondLevel)]; handle != None; handle = _records[handle].FreeNext)
             {
-                largest = Math.Max(largest, _sizes[handle]);
+                largest = Math.Max(largest, _records[handle].Size);
             }
 
             return largest;
@@ -217,15 +207,15 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             return false;
         }
 
-        int found = FindFreeBlock(searchBytes >> GranuleShift);
-        if (found == None)
+        int list = FindFreeList(searchBytes >> GranuleShift);
+        if (list < 0)
         {
             return false;
         }
 
-        Debug.Assert(_sizes[found] >= searchBytes, "a good-fit search returns a block at least as large as the request");
-        RemoveFree(found);
-        long blockOffset = _offsets[found];
+        int found = RemoveListHead(list);
+        Debug.Assert(_records[found].Size >= searchBytes, "a good-fit search returns a block at least as large as the request");
+        long blockOffset = _records[found].Offset;
         long alignedOffset = (blockOffset + alignment - 1) & ~(alignment - 1);
         int used = found;
         if (alignedOffset != blockOffset)
@@ -236,14 +226,15 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             InsertFree(found);
         }
 
-        if (_sizes[used] > needBytes)
+        if (_records[used].Size > needBytes)
         {
             int tail = SplitAfter(used, needBytes);
             InsertFree(tail);
         }
 
-        Debug.Assert(_sizes[used] == needBytes && _offsets[used] == alignedOffset, "the used block is exactly the rounded request");
-        _states[used] = BlockState.Used;
+        ref BlockRecord usedRecord = ref _records[used];
+        Debug.Assert(usedRecord.Size == needBytes && usedRecord.Offset == alignedOffset, "the used block is exactly the rounded request");
+        usedRecord.State = BlockState.Used;
         _usedByOffset.Add(alignedOffset, used);
         _usedBlockCount++;
         offset = alignedOffset;
@@ -252,24 +243,28 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
 
     /// <inheritdoc />
     /// <remarks>
-    /// O(1) amortized (one dictionary lookup). Coalesces the block with free physical neighbours. Every error is
-    /// detected: an offset that does not start a used block, a size that rounds to another block size, an offset
-    /// that is not a multiple of <paramref name="alignment"/>.
+    /// O(1) amortized (one lookup in the offset table). Coalesces the block with free physical neighbours. Every
+    /// error is detected: an offset that does not start a used block, a size that rounds to another block size, an
+    /// offset that is not a multiple of <paramref name="alignment"/>.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="alignment"/> breaks the rules of <see cref="TryAllocate"/>.</exception>
     /// <exception cref="ArgumentException">The offset is not a live allocation, or disagrees with the size or alignment.</exception>
     public void Free(long offset, long size, long alignment)
     {
         ValidateRequest(size, alignment);
-        if (!_usedByOffset.TryGetValue(offset, out int block))
+        int slot = _usedByOffset.Find(offset, _records);
+        if (slot < 0)
         {
             ThrowNotAllocated(offset);
         }
 
+        int block = _usedByOffset.HandleAt(slot);
+        BlockRecord[] records = _records;
+        ref BlockRecord record = ref records[block];
         long needBytes = RoundUpToGranule(size);
-        if (_sizes[block] != needBytes)
+        if (record.Size != needBytes)
         {
-            ThrowSizeMismatch(offset, size, needBytes, _sizes[block]);
+            ThrowSizeMismatch(offset, size, needBytes, record.Size);
         }
 
         if ((offset & (alignment - 1)) != 0)
@@ -277,20 +272,20 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             ThrowAlignmentMismatch(offset, alignment);
         }
 
-        _usedByOffset.Remove(offset);
+        _usedByOffset.RemoveAt(slot);
         _usedBlockCount--;
-        _states[block] = BlockState.Free;
+        record.State = BlockState.Free;
 
-        int previous = _physicalPrev[block];
-        if (previous != None && _states[previous] == BlockState.Free)
+        int previous = record.PhysicalPrev;
+        if (previous != None && records[previous].State == BlockState.Free)
         {
             RemoveFree(previous);
             MergeIntoLower(previous, block);
             block = previous;
         }
 
-        int next = _physicalNext[block];
-        if (next != None && _states[next] == BlockState.Free)
+        int next = records[block].PhysicalNext;
+        if (next != None && records[next].State == BlockState.Free)
         {
             RemoveFree(next);
             MergeIntoLower(block, next);
@@ -309,20 +304,21 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     {
         ValidateGrowth(bytes, _capacityBytes, nameof(bytes));
         int last = _physicalTail;
-        if (_states[last] == BlockState.Free)
+        if (_records[last].State == BlockState.Free)
         {
             RemoveFree(last);
-            _sizes[last] += bytes;
+            _records[last].Size += bytes;
             InsertFree(last);
         }
         else
         {
             int added = NewRecord();
-            _offsets[added] = _capacityBytes;
-            _sizes[added] = bytes;
-            _physicalPrev[added] = last;
-            _physicalNext[added] = None;
-            _physicalNext[last] = added;
+            ref BlockRecord record = ref _records[added];
+            record.Offset = _capacityBytes;
+            record.Size = bytes;
+            record.PhysicalPrev = last;
+            record.PhysicalNext = None;
+            _records[last].PhysicalNext = added;
             _physicalTail = added;
             InsertFree(added);
         }
@@ -335,11 +331,12 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     public void CopyFreeRanges(List<AddressRange> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        for (int handle = _physicalHead; handle != None; handle = _physicalNext[handle])
+        for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if (_states[handle] == BlockState.Free)
+            ref BlockRecord record = ref _records[handle];
+            if (record.State == BlockState.Free)
             {
-                destination.Add(new AddressRange(_offsets[handle], _sizes[handle]));
+                destination.Add(new AddressRange(record.Offset, record.Size));
             }
         }
     }
@@ -361,7 +358,8 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         return RoundUpToListBoundary(searchBytes >> GranuleShift) << GranuleShift;
     }
 
-    private int FindFreeBlock(long searchUnits)
+    /// <summary>The non-empty list whose head the good-fit search takes for a request of <paramref name="searchUnits"/> granules, or -1.</summary>
+    private int FindFreeList(long searchUnits)
     {
         long roundedUnits = RoundUpToListBoundary(searchUnits);
         MapToList(roundedUnits, out int firstLevel, out int secondLevel);
@@ -381,85 +379,113 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
 
             if (secondMap != 0)
             {
-                return _listHeads[ListIndex(firstLevel, BitOperations.TrailingZeroCount(secondMap))];
+                return ListIndex(firstLevel, BitOperations.TrailingZeroCount(secondMap));
             }
         }
 
         // Nothing at or above the rounded class: the request's own list may still start with a block that fits.
         MapToList(searchUnits, out firstLevel, out secondLevel);
-        int head = _listHeads[ListIndex(firstLevel, secondLevel)];
-        return head != None && _sizes[head] >= searchUnits << GranuleShift ? head : None;
+        int list = ListIndex(firstLevel, secondLevel);
+        int head = _listHeads[list];
+        return head != None && _records[head].Size >= searchUnits << GranuleShift ? list : -1;
     }
 
     /// <summary>Maps a block of <paramref name="units"/> granules to the list that holds it.</summary>
+    /// <remarks>
+    /// Branch-free: sizes below <c>2^SLI</c> granules (first level 0) and above share one formula, with the shift and
+    /// the second-level offset masked to zero for the small ones, so a mix of small and large sizes costs no
+    /// mispredicted branch.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MapToList(long units, out int firstLevel, out int secondLevel)
     {
         Debug.Assert(units > 0, "blocks are at least one granule");
-        if (units < _secondLevelCount)
-        {
-            firstLevel = 0;
-            secondLevel = (int)units;
-            return;
-        }
-
-        int leadingBit = 63 - BitOperations.LeadingZeroCount((ulong)units);
-        firstLevel = leadingBit - _secondLevelBits + 1;
-        secondLevel = (int)(units >> (leadingBit - _secondLevelBits)) - _secondLevelCount;
+        int shift = 63 - BitOperations.LeadingZeroCount((ulong)units) - _secondLevelBits;
+        int large = (int)((uint)~shift >> 31);
+        shift &= -large;
+        firstLevel = shift + large;
+        secondLevel = (int)(units >> shift) - (large << _secondLevelBits);
     }
 
     /// <summary>Rounds <paramref name="units"/> up to the smallest size of a list whose every block is that large.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long RoundUpToListBoundary(long units)
     {
-        if (units < _secondLevelCount)
-        {
-            return units;
-        }
-
-        int leadingBit = 63 - BitOperations.LeadingZeroCount((ulong)units);
-        long step = 1L << (leadingBit - _secondLevelBits);
-        return (units + step - 1) & ~(step - 1);
+        // Below 2^SLI granules every size has its own list: the step is one granule and nothing changes.
+        int shift = Math.Max(63 - BitOperations.LeadingZeroCount((ulong)units) - _secondLevelBits, 0);
+        long stepMask = (1L << shift) - 1;
+        return (units + stepMask) & ~stepMask;
     }
 
-    private int ListIndex(int firstLevel, int secondLevel) => (firstLevel * _secondLevelCount) + secondLevel;
+    private int ListIndex(int firstLevel, int secondLevel) => (firstLevel << _secondLevelBits) + secondLevel;
 
     private void InsertFree(int handle)
     {
-        MapToList(_sizes[handle] >> GranuleShift, out int firstLevel, out int secondLevel);
+        BlockRecord[] records = _records;
+        ref BlockRecord record = ref records[handle];
+        long size = record.Size;
+        MapToList(size >> GranuleShift, out int firstLevel, out int secondLevel);
         int list = ListIndex(firstLevel, secondLevel);
         int head = _listHeads[list];
-        _freePrev[handle] = None;
-        _freeNext[handle] = head;
+        record.FreePrev = None;
+        record.FreeNext = head;
+        record.State = BlockState.Free;
         if (head == None)
         {
             _listTails[list] = handle;
+            _secondLevelMaps[firstLevel] |= 1u << secondLevel;
+            _firstLevelMap |= 1UL << firstLevel;
         }
         else
         {
-            _freePrev[head] = handle;
+            records[head].FreePrev = handle;
         }
 
         _listHeads[list] = handle;
-        _secondLevelMaps[firstLevel] |= 1u << secondLevel;
-        _firstLevelMap |= 1UL << firstLevel;
-        _states[handle] = BlockState.Free;
-        _freeBytes += _sizes[handle];
+        _freeBytes += size;
         _freeBlockCount++;
+    }
+
+    /// <summary>Takes the head off non-empty <paramref name="list"/> (bitmaps and counters follow) and returns it.</summary>
+    private int RemoveListHead(int list)
+    {
+        BlockRecord[] records = _records;
+        int head = _listHeads[list];
+        ref BlockRecord record = ref records[head];
+        Debug.Assert(record.State == BlockState.Free && record.FreePrev == None, "a list head is free and first");
+        int next = record.FreeNext;
+        _listHeads[list] = next;
+        if (next == None)
+        {
+            _listTails[list] = None;
+            ClearListBit(list);
+        }
+        else
+        {
+            records[next].FreePrev = None;
+        }
+
+        _freeBytes -= record.Size;
+        _freeBlockCount--;
+        return head;
     }
 
     private void RemoveFree(int handle)
     {
-        Debug.Assert(_states[handle] == BlockState.Free, "only free blocks are on lists");
-        MapToList(_sizes[handle] >> GranuleShift, out int firstLevel, out int secondLevel);
+        BlockRecord[] records = _records;
+        ref BlockRecord record = ref records[handle];
+        Debug.Assert(record.State == BlockState.Free, "only free blocks are on lists");
+        MapToList(record.Size >> GranuleShift, out int firstLevel, out int secondLevel);
         int list = ListIndex(firstLevel, secondLevel);
-        int previous = _freePrev[handle];
-        int next = _freeNext[handle];
+        int previous = record.FreePrev;
+        int next = record.FreeNext;
         if (previous == None)
         {
             _listHeads[list] = next;
         }
         else
         {
-            _freeNext[previous] = next;
+            records[previous].FreeNext = next;
         }
 
         if (next == None)
@@ -468,41 +494,53 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         }
         else
         {
-            _freePrev[next] = previous;
+            records[next].FreePrev = previous;
         }
 
-        if (_listHeads[list] == None)
+        if (previous == None && next == None)
         {
-            _secondLevelMaps[firstLevel] &= ~(1u << secondLevel);
-            if (_secondLevelMaps[firstLevel] == 0)
-            {
-                _firstLevelMap &= ~(1UL << firstLevel);
-            }
+            ClearListBit(list);
         }
 
-        _freeBytes -= _sizes[handle];
+        _freeBytes -= record.Size;
         _freeBlockCount--;
+    }
+
+    /// <summary>Clears the bitmap bits of <paramref name="list"/>, which has just become empty.</summary>
+    private void ClearListBit(int list)
+    {
+        int firstLevel = list >> _secondLevelBits;
+        int secondLevel = list & (_secondLevelCount - 1);
+        uint secondMap = _secondLevelMaps[firstLevel] & ~(1u << secondLevel);
+        _secondLevelMaps[firstLevel] = secondMap;
+        if (secondMap == 0)
+        {
+            _firstLevelMap &= ~(1UL << firstLevel);
+        }
     }
 
     /// <summary>Splits <paramref name="handle"/> after its first <paramref name="lowerBytes"/>; returns the new upper block's record (state unset).</summary>
     private int SplitAfter(int handle, long lowerBytes)
     {
-        Debug.Assert(lowerBytes > 0 && lowerBytes < _sizes[handle], "a split leaves two non-empty blocks");
         int upper = NewRecord();
-        _offsets[upper] = _offsets[handle] + lowerBytes;
-        _sizes[upper] = _sizes[handle] - lowerBytes;
-        _sizes[handle] = lowerBytes;
-        int next = _physicalNext[handle];
-        _physicalPrev[upper] = handle;
-        _physicalNext[upper] = next;
-        _physicalNext[handle] = upper;
+        BlockRecord[] records = _records;
+        ref BlockRecord lower = ref records[handle];
+        ref BlockRecord upperRecord = ref records[upper];
+        Debug.Assert(lowerBytes > 0 && lowerBytes < lower.Size, "a split leaves two non-empty blocks");
+        upperRecord.Offset = lower.Offset + lowerBytes;
+        upperRecord.Size = lower.Size - lowerBytes;
+        lower.Size = lowerBytes;
+        int next = lower.PhysicalNext;
+        upperRecord.PhysicalPrev = handle;
+        upperRecord.PhysicalNext = next;
+        lower.PhysicalNext = upper;
         if (next == None)
         {
             _physicalTail = upper;
         }
         else
         {
-            _physicalPrev[next] = upper;
+            records[next].PhysicalPrev = upper;
         }
 
         return upper;
@@ -511,20 +549,23 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     /// <summary>Absorbs <paramref name="upper"/> into its physical predecessor <paramref name="lower"/> and recycles its record.</summary>
     private void MergeIntoLower(int lower, int upper)
     {
-        Debug.Assert(_physicalNext[lower] == upper && _offsets[lower] + _sizes[lower] == _offsets[upper], "only physical neighbours merge");
-        _sizes[lower] += _sizes[upper];
-        int next = _physicalNext[upper];
-        _physicalNext[lower] = next;
+        BlockRecord[] records = _records;
+        ref BlockRecord lowerRecord = ref records[lower];
+        ref BlockRecord upperRecord = ref records[upper];
+        Debug.Assert(lowerRecord.PhysicalNext == upper && lowerRecord.Offset + lowerRecord.Size == upperRecord.Offset, "only physical neighbours merge");
+        lowerRecord.Size += upperRecord.Size;
+        int next = upperRecord.PhysicalNext;
+        lowerRecord.PhysicalNext = next;
         if (next == None)
         {
             _physicalTail = lower;
         }
         else
         {
-            _physicalPrev[next] = lower;
+            records[next].PhysicalPrev = lower;
         }
 
-        _states[upper] = BlockState.Dead;
+        upperRecord.State = BlockState.Dead;
         _deadRecords[_deadRecordCount++] = upper;
     }
 
@@ -535,17 +576,11 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             return _deadRecords[--_deadRecordCount];
         }
 
-        if (_recordHighWater == _offsets.Length)
+        if (_recordHighWater == _records.Length)
         {
             // Doubling keeps record growth amortized O(1); records are never shrunk.
-            int length = checked(_offsets.Length * 2);
-            Array.Resize(ref _offsets, length);
-            Array.Resize(ref _sizes, length);
-            Array.Resize(ref _states, length);
-            Array.Resize(ref _physicalPrev, length);
-            Array.Resize(ref _physicalNext, length);
-            Array.Resize(ref _freePrev, length);
-            Array.Resize(ref _freeNext, length);
+            int length = checked(_records.Length * 2);
+            Array.Resize(ref _records, length);
             Array.Resize(ref _deadRecords, length);
         }
 
@@ -599,4 +634,16 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     private static void ThrowAlignmentMismatch(long offset, long alignment) =>
         throw new ArgumentException(
             $"Offset {offset} is not a multiple of alignment {alignment}, so it was not allocated with that alignment.", nameof(alignment));
+
+    /// <summary>One block's metadata. Free-list links are meaningful only while the block is free.</summary>
+    internal struct BlockRecord
+    {
+        public long Offset;
+        public long Size;
+        public int PhysicalPrev;
+        public int PhysicalNext;
+        public int FreePrev;
+        public int FreeNext;
+        public BlockState State;
+    }
 }

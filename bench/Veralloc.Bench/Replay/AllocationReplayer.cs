@@ -19,7 +19,7 @@ namespace Veralloc.Bench.Replay;
 /// at tier 0. 0 for a single warm-up pass (tests).
 /// </param>
 /// <param name="SteadyTolerance">Two successive steady passes this close (relative) end the warm-up.</param>
-/// <param name="WarmUpCapMilliseconds">Past this, the warm-up ends unsteady (reported in <see cref="ReplayResult.WarmUp"/>).</param>
+/// <param name="WarmUpCapMilliseconds">When the steady passes have taken this long, the warm-up ends unsteady (reported in <see cref="ReplayResult.WarmUp"/>).</param>
 public readonly record struct ReplayOptions(
     int Passes = 5,
     int CheckEvery = 0,

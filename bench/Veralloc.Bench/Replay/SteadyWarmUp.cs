@@ -7,7 +7,7 @@ namespace Veralloc.Bench.Replay;
 /// <param name="Passes">Warm-up passes run, the first (checked) one included.</param>
 /// <param name="Steady">True when the last two passes were within the tolerance; false when the cap stopped it.</param>
 /// <param name="LastDifference">|last − previous| ÷ the smaller of the two, or NaN when fewer than two comparable passes ran.</param>
-/// <param name="Milliseconds">Wall time the warm-up took, pauses included.</param>
+/// <param name="Milliseconds">Wall time the warm-up took, the first pass and the pause included.</param>
 public readonly record struct WarmUpOutcome(int Passes, bool Steady, double LastDifference, double Milliseconds)
 {
     /// <summary>The outcome of a disabled warm-up: one pass, nothing compared (unit tests).</summary>
@@ -31,7 +31,7 @@ public static class SteadyWarmUp
     /// <summary>Two successive passes within 3 % of each other count as steady.</summary>
     public const double DefaultTolerance = 0.03;
 
-    /// <summary>The cap on the whole warm-up: 10 s, after which timing starts anyway and the result says it was not steady.</summary>
+    /// <summary>The cap on the steady passes: 10 s, after which timing starts anyway and the result says it was not steady.</summary>
     public const int DefaultCapMilliseconds = 10_000;
 
     /// <summary>No warm-up phase runs more passes than this, whatever the budget (a trace of a few ops takes microseconds).</summary>
@@ -66,6 +66,9 @@ public static class SteadyWarmUp
         }
 
         Thread.Sleep(TierUpSettleMilliseconds);
+
+        // The cap counts from here: a slow checked first pass (--check 1) must not leave no room for steady passes.
+        long steadyStarted = Stopwatch.GetTimestamp();
         double previous = double.NaN;
         double difference = double.NaN;
         for (int phasePasses = 0; phasePasses < MaxPassesPerPhase; phasePasses++)
@@ -85,7 +88,7 @@ public static class SteadyWarmUp
                     return new WarmUpOutcome(passes, true, difference, Elapsed(started));
                 }
 
-                if (Elapsed(started) >= options.WarmUpCapMilliseconds)
+                if (Elapsed(steadyStarted) >= options.WarmUpCapMilliseconds)
                 {
                     break;
                 }

@@ -15,7 +15,8 @@ public readonly record struct WarmUpOutcome(int Passes, bool Steady, double Last
 
     /// <summary>One line for reports: steady after how many passes, or why not.</summary>
     public override string ToString() =>
-        double.IsNaN(LastDifference) ? string.Create(CultureInfo.InvariantCulture, $"{Passes} pass(es), not compared")
+        double.IsNaN(LastDifference) && Passes == 1 ? "1 pass (no further warm-up)"
+        : double.IsNaN(LastDifference) ? string.Create(CultureInfo.InvariantCulture, $"NOT steady: one pass outlasted the cap, nothing compared ({Passes} passes, {Milliseconds / 1000:F1} s)")
         : Steady ? string.Create(CultureInfo.InvariantCulture, $"steady after {Passes} passes (last two {LastDifference:P1} apart)")
         : string.Create(CultureInfo.InvariantCulture, $"NOT steady: stopped at the cap after {Passes} passes, {Milliseconds / 1000:F1} s (last two {LastDifference:P1} apart)");
 }
@@ -87,11 +88,13 @@ public static class SteadyWarmUp
                 {
                     return new WarmUpOutcome(passes, true, difference, Elapsed(started));
                 }
+            }
 
-                if (Elapsed(steadyStarted) >= options.WarmUpCapMilliseconds)
-                {
-                    break;
-                }
+            // A pass that alone outlasts the cap (an O(n) allocator on a big trace) is not worth a second one: compilation
+            // effects are long amortised over it, and the cap is there to bound such runs.
+            if (Elapsed(steadyStarted) >= options.WarmUpCapMilliseconds)
+            {
+                break;
             }
 
             previous = current;

@@ -322,7 +322,8 @@ public static class ResultsReport
     }
 
     private static string WarmUp(WarmUpOutcome warmUp) =>
-        double.IsNaN(warmUp.LastDifference) ? string.Create(s_inv, $"{warmUp.Passes} pass(es)")
+        double.IsNaN(warmUp.LastDifference) && warmUp.Passes == 1 ? "1 pass"
+        : double.IsNaN(warmUp.LastDifference) ? string.Create(s_inv, $"**not steady** ({warmUp.Passes} passes, one outlasted the cap)")
         : warmUp.Steady ? string.Create(s_inv, $"steady ({warmUp.Passes})")
         : string.Create(s_inv, $"**not steady** ({warmUp.Passes} passes, last two {warmUp.LastDifference * 100:F1} % apart)");
 

@@ -237,7 +237,8 @@ public static class BenchCommand
     }
 
     private static string WarmUpCell(WarmUpOutcome warmUp) =>
-        double.IsNaN(warmUp.LastDifference) ? $"{warmUp.Passes} pass(es)"
+        double.IsNaN(warmUp.LastDifference) && warmUp.Passes == 1 ? "1 pass"
+        : double.IsNaN(warmUp.LastDifference) ? $"[yellow]NOT steady[/] (one pass outlasted the cap)"
         : warmUp.Steady ? $"steady, {warmUp.Passes} passes"
         : $"[yellow]NOT steady[/] (cap; last two {F(warmUp.LastDifference * 100, "F1")} % apart)";
 

@@ -27,14 +27,37 @@ public sealed class SteadyWarmUpTests
     public void ItStopsAtTheCapAndSaysSo()
     {
         int steadyPasses = 0;
-        ReplayOptions capped = s_options with { WarmUpCapMilliseconds = 0 };
+        ReplayOptions capped = s_options with { WarmUpCapMilliseconds = 500 };
 
-        WarmUpOutcome outcome = SteadyWarmUp.Run(() => true, () => ++steadyPasses % 2 == 0 ? 20.0 : 10.0, capped, Stopwatch.GetTimestamp());
+        // The second pass takes past the cap and still differs from the first by 100 %.
+        WarmUpOutcome outcome = SteadyWarmUp.Run(() => true, () =>
+        {
+            if (++steadyPasses == 2)
+            {
+                Thread.Sleep(600);
+            }
+
+            return steadyPasses % 2 == 0 ? 20.0 : 10.0;
+        }, capped, Stopwatch.GetTimestamp());
 
         Assert.False(outcome.Steady);
         Assert.Equal(2, steadyPasses);
         Assert.Equal(1.0, outcome.LastDifference);
         Assert.StartsWith("NOT steady: stopped at the cap", outcome.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APassLongerThanTheCapIsNotRepeatedToBeCompared()
+    {
+        int steadyPasses = 0;
+        ReplayOptions capped = s_options with { WarmUpCapMilliseconds = 0 };
+
+        WarmUpOutcome outcome = SteadyWarmUp.Run(() => true, () => ++steadyPasses, capped, Stopwatch.GetTimestamp());
+
+        Assert.Equal(1, steadyPasses);
+        Assert.False(outcome.Steady);
+        Assert.True(double.IsNaN(outcome.LastDifference));
+        Assert.StartsWith("NOT steady: one pass outlasted the cap", outcome.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

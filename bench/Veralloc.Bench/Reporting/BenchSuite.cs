@@ -39,7 +39,7 @@ public sealed record SuiteOptions
     /// <returns>The lines.</returns>
     public IReadOnlyList<string> Describe() =>
     [
-        string.Create(CultureInfo.InvariantCulture, $"{Passes} timed passes per allocator and trace ({CappedPasses} for † capped cells: the first {Cap:N0} ops of a steady-N trace, then free-all)"),
+        string.Create(CultureInfo.InvariantCulture, $"{Passes} timed passes per allocator and trace ({CappedPasses} for † capped cells: the first {Cap:N0} ops of a steady-N trace, at least 2 × N, then free-all)"),
         string.Create(CultureInfo.InvariantCulture, $"warm-up: a checked pass, tier-up passes for at least {Replay.WarmUpMilliseconds} ms, a 200 ms pause, then passes until two successive ones are within {Replay.SteadyTolerance:P0} (cap {Replay.WarmUpCapMilliseconds / 1000.0:F0} s)"),
         string.Create(CultureInfo.InvariantCulture, $"contended: {string.Join(", ", ContendedThreads)} thread(s), {ContendedPairs:N0} pairs per thread, {ContendedPasses} passes, 10 keys, {Math.Max(2, Environment.ProcessorCount)} shards"),
     ];
@@ -78,7 +78,9 @@ public static class BenchSuite
         foreach (int n in options.SteadyLiveBlocks)
         {
             ParsedTrace steady = TraceParser.ParseFile(Path.Combine(tracesDirectory, $"steady-{n}.trace"));
-            workloads.Add(Workload($"steady-{n}", steady, options, options.Cap, progress));
+            // A prefix shorter than the N initial allocations would time only allocations into an empty heap, never the
+            // steady churn at N live blocks: the cap covers them and N/2 pairs at least.
+            workloads.Add(Workload($"steady-{n}", steady, options, Math.Max(options.Cap, 2 * n), progress));
         }
 
         ParsedTrace slotTrace = TraceParser.ParseFile(Path.Combine(tracesDirectory, "slots.trace"));

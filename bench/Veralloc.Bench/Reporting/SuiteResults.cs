@@ -36,7 +36,7 @@ public sealed record AllocatorFigures(string Allocator, double MedianNanoseconds
         double min = result.Succeeded && result.PassMilliseconds.Count > 0 && result.Ops > 0 ? result.PassMilliseconds.Min() * 1e6 / result.Ops : double.NaN;
         string outcome = result.Succeeded ? "verified" : result.OutOfMemory ? "out of memory" : result.Unavailable ? "not measured" : "FAILED";
         return new AllocatorFigures(result.Allocator, result.Succeeded ? result.NanosecondsPerOp : double.NaN, min,
-            result.PassMilliseconds.Count, result.Ops, result.Succeeded, outcome, capped, result.WarmUp);
+            result.Succeeded ? result.PassMilliseconds.Count : 0, result.Ops, result.Succeeded, outcome, capped, result.WarmUp);
     }
 }
 

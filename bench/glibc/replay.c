@@ -6,7 +6,7 @@
  *   1. the whole trace is parsed into an op array before anything is timed;
  *   2. one verified warm-up pass (every pointer checked for its alignment, every block freed by the end);
  *   3. further untimed passes until --warmup-min-ms and two passes are spent, then until two successive passes are
- *      within --steady-percent of each other, or --warmup-max-ms is spent (the reason is printed);
+ *      within --steady-percent of each other, or --warmup-max-ms more is spent (the reason is printed);
  *   4. --passes timed passes; each times only the loop over the op array (the same scope as AllocationReplayer's
  *      Stopwatch) and is verified afterwards (no block live).
  *
@@ -196,6 +196,7 @@ int main(int argc, char **argv) {
     long warmup_passes = 1;
     double difference = -1;
     const char *reason = "cap";
+    double steady_started = -1; /* the cap counts from the end of the minimum budget, as in the managed SteadyWarmUp */
     if (warmup_min_ms == 0) {
         reason = "single";
     } else {
@@ -205,10 +206,11 @@ int main(int argc, char **argv) {
             double smaller = current < previous ? current : previous;
             difference = smaller > 0 ? 100.0 * (current > previous ? current - previous : previous - current) / smaller : 0;
             previous = current;
-            double spent = now_ms() - warmup_started;
-            if (spent < (double)warmup_min_ms) continue;
+            double now = now_ms();
+            if (now - warmup_started < (double)warmup_min_ms) continue;
+            if (steady_started < 0) steady_started = now;
             if (difference <= (double)steady_percent) { reason = "steady"; break; }
-            if (spent >= (double)warmup_max_ms) break;
+            if (now - steady_started >= (double)warmup_max_ms) break;
         }
     }
     printf("warmup %ld %s %.2f\n", warmup_passes, reason, difference);

@@ -13,13 +13,21 @@ namespace Veralloc.Bench.Replay;
 /// after every <c>CheckEvery</c> ops; 0 for only at its end.
 /// </param>
 /// <param name="WarmUpMilliseconds">
-/// Untimed passes repeat until at least this long has been spent warming up (and at least two passes ran), then the
-/// harness pauses briefly: tiered JIT compiles hot methods to tier 1 in the background only after they have been
-/// called for a while, and a pass that starts earlier runs partly at tier 0. 0 for a single warm-up pass (tests).
+/// Tier-up passes repeat until at least this long has been spent warming up (and at least two passes ran), then the
+/// harness pauses briefly and runs steady passes (see <see cref="SteadyWarmUp"/>): tiered JIT compiles hot methods to
+/// tier 1 in the background only after they have been called for a while, and a pass that starts earlier runs partly
+/// at tier 0. 0 for a single warm-up pass (tests).
 /// </param>
-public readonly record struct ReplayOptions(int Passes = 5, int CheckEvery = 0, int WarmUpMilliseconds = ReplayOptions.DefaultWarmUpMilliseconds)
+/// <param name="SteadyTolerance">Two successive steady passes this close (relative) end the warm-up.</param>
+/// <param name="WarmUpCapMilliseconds">When the steady passes have taken this long, the warm-up ends unsteady (reported in <see cref="ReplayResult.WarmUp"/>).</param>
+public readonly record struct ReplayOptions(
+    int Passes = 5,
+    int CheckEvery = 0,
+    int WarmUpMilliseconds = ReplayOptions.DefaultWarmUpMilliseconds,
+    double SteadyTolerance = SteadyWarmUp.DefaultTolerance,
+    int WarmUpCapMilliseconds = SteadyWarmUp.DefaultCapMilliseconds)
 {
-    /// <summary>The default warm-up budget: well past the runtime's 100 ms tiering delay and 30-call threshold.</summary>
+    /// <summary>The default tier-up budget: well past the runtime's 100 ms tiering delay and 30-call threshold.</summary>
     public const int DefaultWarmUpMilliseconds = 500;
 }
 
@@ -33,7 +41,8 @@ public sealed record ReplayResult(
     long ManagedBytesAllocatedInTimedPasses,
     string? Failure,
     bool OutOfMemory = false,
-    bool Unavailable = false)
+    bool Unavailable = false,
+    WarmUpOutcome WarmUp = default)
 {
     /// <summary>
     /// True when the allocator refused an allocation (a legal outcome) or could not be measured at all
@@ -79,56 +88,62 @@ public static class AllocationReplayer
         bool outOfMemory = false;
         long warmUpStarted = Stopwatch.GetTimestamp();
         string? failure = Verified(trace, subject, offsets, options.CheckEvery, "warm-up", ref outOfMemory);
-        failure ??= WarmUp(trace, subject, offsets, options.WarmUpMilliseconds, warmUpStarted);
+        WarmUpOutcome warmUp = WarmUpOutcome.SinglePass;
+        if (failure is null)
+        {
+            int chunk = Math.Max(1, trace.Ops.Length / TierUpChunks);
+            warmUp = SteadyWarmUp.Run(
+                () => (failure = ReplayInChunks(trace, subject, offsets, chunk, "warm-up", ref outOfMemory)) is null,
+                () => TimedPass(trace, subject, offsets, "warm-up", ref failure, ref outOfMemory, out _),
+                options,
+                warmUpStarted);
+        }
+
         long allocatedBytes = 0;
         for (int pass = 0; pass < options.Passes && failure is null; pass++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            long started = Stopwatch.GetTimestamp();
-            int failedAt = ReplayRange(trace.Ops, 0, trace.Ops.Length, subject.Allocator, offsets, out Exception? error);
-            long elapsed = Stopwatch.GetTimestamp() - started;
-            allocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-            passMilliseconds[pass] = elapsed * 1000.0 / Stopwatch.Frequency;
-            outOfMemory = failedAt >= 0 && error is null;
-            failure = failedAt >= 0
-                ? Describe(trace, failedAt, error, $"pass {pass + 1}")
-                : EndStateProblem(subject, $"pass {pass + 1}");
+            passMilliseconds[pass] = TimedPass(trace, subject, offsets, $"pass {pass + 1}", ref failure, ref outOfMemory, out long allocated);
+            allocatedBytes += allocated;
         }
 
         return new ReplayResult(subject.Name, trace.Name, trace.OpCount, passMilliseconds,
-            failure is null ? Median(passMilliseconds) : double.NaN, allocatedBytes, failure, outOfMemory);
+            failure is null ? Median(passMilliseconds) : double.NaN, allocatedBytes, failure, outOfMemory, WarmUp: warmUp);
     }
 
-    /// <summary>Further untimed, verified passes until the warm-up budget is spent, then a pause for background JIT.</summary>
-    /// <returns>Null, or the first failure.</returns>
-    public static string? WarmUp(ParsedTrace trace, ReplaySubject subject, long[] offsets, int warmUpMilliseconds, long warmUpStarted)
+    /// <summary>One pass timed as the reported ones are: a collection first, then the whole trace in one call, then verification.</summary>
+    /// <returns>The pass's milliseconds, or NaN when it failed (then <paramref name="failure"/> says why).</returns>
+    private static double TimedPass(ParsedTrace trace, ReplaySubject subject, long[] offsets, string phase, ref string? failure, ref bool outOfMemory, out long allocatedBytes)
     {
-        ArgumentNullException.ThrowIfNull(trace);
-        ArgumentNullException.ThrowIfNull(subject);
-        if (warmUpMilliseconds <= 0)
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long started = Stopwatch.GetTimestamp();
+        int failedAt = ReplayRange(trace.Ops, 0, trace.Ops.Length, subject.Allocator, offsets, out Exception? error);
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        allocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        outOfMemory = failedAt >= 0 && error is null;
+        failure = failedAt >= 0 ? Describe(trace, failedAt, error, phase) : EndStateProblem(subject, phase);
+        return failure is null ? elapsed * 1000.0 / Stopwatch.Frequency : double.NaN;
+    }
+
+    /// <summary>
+    /// An untimed pass that calls <see cref="ReplayRange"/> once per chunk, so the loop itself is called often enough to
+    /// be compiled at tier 1 whether or not the checked pass before it called it per chunk (<c>--check</c>); without
+    /// this, a run without <c>--check</c> timed the loop's on-stack-replacement code and one with it the tier-1 code.
+    /// </summary>
+    private static string? ReplayInChunks(ParsedTrace trace, ReplaySubject subject, long[] offsets, int chunk, string phase, ref bool outOfMemory)
+    {
+        for (int start = 0; start < trace.Ops.Length; start += chunk)
         {
-            return null;
+            int failedAt = ReplayRange(trace.Ops, start, Math.Min(start + chunk, trace.Ops.Length), subject.Allocator, offsets, out Exception? error);
+            if (failedAt >= 0)
+            {
+                outOfMemory = error is null;
+                return Describe(trace, failedAt, error, phase);
+            }
         }
 
-        for (int pass = 2; pass <= MinWarmUpPasses || Stopwatch.GetElapsedTime(warmUpStarted).TotalMilliseconds < warmUpMilliseconds; pass++)
-        {
-            if (pass > MaxWarmUpPasses)
-            {
-                break;
-            }
-
-            int failedAt = ReplayRange(trace.Ops, 0, trace.Ops.Length, subject.Allocator, offsets, out Exception? error);
-            string? failure = failedAt >= 0 ? Describe(trace, failedAt, error, $"warm-up pass {pass}") : EndStateProblem(subject, $"warm-up pass {pass}");
-            if (failure is not null)
-            {
-                return failure;
-            }
-        }
-
-        Thread.Sleep(TierUpSettleMilliseconds);
-        return null;
+        return EndStateProblem(subject, phase);
     }
 
     /// <summary>
@@ -250,11 +265,8 @@ public static class AllocationReplayer
         return problem ?? EndStateProblem(subject, phase);
     }
 
-    private const int MinWarmUpPasses = 2;
-    private const int MaxWarmUpPasses = 1000;
-
-    // Long enough for the runtime's background tier-1 compilations queued during warm-up to be installed.
-    private const int TierUpSettleMilliseconds = 200;
+    // Tier-up passes call the replay loop this many times each, past the runtime's 30-call threshold within one pass.
+    private const int TierUpChunks = 64;
 
     private const string OutOfMemoryMarker = ": out of memory at op #";
 

@@ -86,6 +86,10 @@ public static class GlibcBaseline
             start.ArgumentList.Add(options.Passes.ToString(CultureInfo.InvariantCulture));
             start.ArgumentList.Add("--warmup-min-ms");
             start.ArgumentList.Add(options.WarmUpMilliseconds.ToString(CultureInfo.InvariantCulture));
+            start.ArgumentList.Add("--warmup-max-ms");
+            start.ArgumentList.Add(options.WarmUpCapMilliseconds.ToString(CultureInfo.InvariantCulture));
+            start.ArgumentList.Add("--steady-percent");
+            start.ArgumentList.Add(((int)Math.Round(options.SteadyTolerance * 100)).ToString(CultureInfo.InvariantCulture));
             using Process child = Process.Start(start) ?? throw new InvalidOperationException($"'{executable}' did not start.");
             Task<string> errors = child.StandardError.ReadToEndAsync();
             string output = child.StandardOutput.ReadToEnd();
@@ -112,6 +116,7 @@ public static class GlibcBaseline
         bool verified = false;
         string? failed = null;
         long ops = -1;
+        WarmUpOutcome warmUp = WarmUpOutcome.SinglePass;
         foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             string[] fields = line.Split(' ');
@@ -119,6 +124,11 @@ public static class GlibcBaseline
             {
                 case "ops" when fields.Length == 2:
                     ops = long.Parse(fields[1], CultureInfo.InvariantCulture);
+                    break;
+                case "warmup" when fields.Length == 4:
+                    double difference = double.Parse(fields[3], CultureInfo.InvariantCulture);
+                    warmUp = new WarmUpOutcome(int.Parse(fields[1], CultureInfo.InvariantCulture), fields[2] == "steady",
+                        difference < 0 ? double.NaN : difference / 100, 0);
                     break;
                 case "pass" when fields.Length == 3:
                     passes.Add(double.Parse(fields[2], CultureInfo.InvariantCulture));
@@ -136,7 +146,7 @@ public static class GlibcBaseline
             : ops != trace.OpCount ? $"the C replay read {ops} ops, the trace has {trace.OpCount}"
             : null;
         return new ReplayResult(Name, trace.Name, trace.OpCount, passes,
-            failure is null ? AllocationReplayer.Median(passes) : double.NaN, 0, failure, OutOfMemory: exitCode == 3);
+            failure is null ? AllocationReplayer.Median(passes) : double.NaN, 0, failure, OutOfMemory: exitCode == 3, WarmUp: warmUp);
     }
 
     /// <summary>Writes the trace's ops in the shared format.</summary>

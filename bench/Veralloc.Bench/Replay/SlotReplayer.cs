@@ -40,7 +40,7 @@ public readonly record struct SlotReuseStats(int Allocations, int Refusals, int 
 
 /// <summary>Timings and reuse statistics of a slot-trace replay.</summary>
 public sealed record SlotReplayResult(string Pool, string Trace, int Ops, IReadOnlyList<double> PassMilliseconds,
-    double MedianMilliseconds, SlotReuseStats Stats, string? Failure)
+    double MedianMilliseconds, SlotReuseStats Stats, string? Failure, WarmUpOutcome WarmUp = default)
 {
     /// <summary>True when the replay completed and invariants held.</summary>
     public bool Succeeded => Failure is null;
@@ -134,8 +134,8 @@ public static class SlotReplayer
     }
 
     /// <summary>
-    /// One untimed <see cref="Analyze"/> pass (statistics, invariants), then untimed warm-up passes for at least
-    /// <paramref name="warmUpMilliseconds"/> (0: one), then <paramref name="passes"/> timed passes, each on a fresh pool from <paramref name="createPool"/>
+    /// One untimed <see cref="Analyze"/> pass (statistics, invariants), then the <see cref="SteadyWarmUp"/> protocol with a
+    /// tier-up budget of <paramref name="warmUpMilliseconds"/> (0: no further warm-up), then <paramref name="passes"/> timed passes, each on a fresh pool from <paramref name="createPool"/>
     /// (created outside the timed region). The timed loop does only the pool calls and the held-list updates.
     /// </summary>
     public static SlotReplayResult Run<TPool>(string poolName, ParsedTrace trace, Func<TPool> createPool, int passes, int checkEvery,
@@ -144,48 +144,51 @@ public static class SlotReplayer
     {
         ArgumentNullException.ThrowIfNull(createPool);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(passes);
+        long warmUpStarted = Stopwatch.GetTimestamp();
         TPool analyzed = createPool();
         (SlotReuseStats stats, string? failure) = Analyze(trace, analyzed, checkEvery);
         var passMilliseconds = new double[passes];
+        WarmUpOutcome warmUp = WarmUpOutcome.SinglePass;
         if (failure is null)
         {
             var held = new int[analyzed.Capacity];
 
-            // Warm-up: repeat untimed passes until the budget is spent (see ReplayOptions.WarmUpMilliseconds).
-            long warmUpStarted = Stopwatch.GetTimestamp();
-            int warmUpPasses = 0;
-            do
-            {
-                TPool pool = createPool();
-                ReplayTimed(trace.Ops, ref pool, held);
-                warmUpPasses++;
-            }
-            while (warmUpMilliseconds > 0 && warmUpPasses < 1000
-                && (warmUpPasses < 2 || Stopwatch.GetElapsedTime(warmUpStarted).TotalMilliseconds < warmUpMilliseconds));
-
-            if (warmUpMilliseconds > 0)
-            {
-                Thread.Sleep(200);
-            }
+            // The shared protocol (SteadyWarmUp): tier-up passes, a pause, then passes timed like the reported ones until steady.
+            warmUp = SteadyWarmUp.Run(
+                () =>
+                {
+                    TPool pool = createPool();
+                    ReplayTimed(trace.Ops, ref pool, held);
+                    return true;
+                },
+                () => TimedPass(trace, createPool, held),
+                new ReplayOptions(passes, checkEvery, warmUpMilliseconds),
+                warmUpStarted);
 
             for (int pass = 0; pass < passes; pass++)
             {
-                TPool pool = createPool();
-                if (pool.Capacity != held.Length)
-                {
-                    throw new InvalidOperationException($"createPool must build identical pools; capacity {pool.Capacity} differs from {held.Length}.");
-                }
-
-                GC.Collect();
-                long started = Stopwatch.GetTimestamp();
-                ReplayTimed(trace.Ops, ref pool, held);
-                long elapsed = Stopwatch.GetTimestamp() - started;
-                passMilliseconds[pass] = elapsed * 1000.0 / Stopwatch.Frequency;
+                passMilliseconds[pass] = TimedPass(trace, createPool, held);
             }
         }
 
         return new SlotReplayResult(poolName, trace.Name, trace.OpCount, passMilliseconds,
-            failure is null ? AllocationReplayer.Median(passMilliseconds) : double.NaN, stats, failure);
+            failure is null ? AllocationReplayer.Median(passMilliseconds) : double.NaN, stats, failure, warmUp);
+    }
+
+    private static double TimedPass<TPool>(ParsedTrace trace, Func<TPool> createPool, int[] held)
+        where TPool : ISlotPool
+    {
+        TPool pool = createPool();
+        if (pool.Capacity != held.Length)
+        {
+            throw new InvalidOperationException($"createPool must build identical pools; capacity {pool.Capacity} differs from {held.Length}.");
+        }
+
+        GC.Collect();
+        long started = Stopwatch.GetTimestamp();
+        ReplayTimed(trace.Ops, ref pool, held);
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        return elapsed * 1000.0 / Stopwatch.Frequency;
     }
 
     // Analyze has already run the same ops on an identical fresh pool, so indices are known to be in range.

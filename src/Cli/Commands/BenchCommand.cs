@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using Veralloc.Allocators.Slots;
 using Veralloc.Bench.Replay;
+using Veralloc.Bench.Reporting;
 using Veralloc.Bench.Traces;
 
 namespace Veralloc.Cli.Commands;
@@ -23,15 +24,17 @@ public static class BenchCommand
         var slotsOption = new Option<bool>("--slots") { Description = "The trace is a slot trace (s/r ops): replay it on SlotAllocator with thresholds 1000 and 0." };
         var capacityOption = new Option<int>("--capacity") { Description = "Slot pool capacity for --slots.", DefaultValueFactory = _ => 1000 };
         var maxOpsOption = new Option<int>("--max-ops") { Description = "Replay only the first N ops, then free what is live (0 = whole trace).", DefaultValueFactory = _ => 0 };
+        var jsonOption = new Option<bool>("--json") { Description = "Print the results as JSON on standard output (the same schema as 'bench report --json'); progress goes to standard error." };
 
         var command = new Command("bench", "Replay a trace against allocators and compare ns/op.")
         {
-            traceOption, allocatorOption, passesOption, checkOption, slotsOption, capacityOption, maxOpsOption,
+            traceOption, allocatorOption, passesOption, checkOption, slotsOption, capacityOption, maxOpsOption, jsonOption,
         };
         command.Subcommands.Add(ScalingCommand.Create());
         command.Subcommands.Add(MicroCommand.Create());
         command.Subcommands.Add(HandoffBenchCommand.Create());
         command.Subcommands.Add(ContendedCommand.Create());
+        command.Subcommands.Add(ReportCommand.Create());
         command.SetAction(parseResult =>
         {
             FileInfo? traceFile = parseResult.GetValue(traceOption);
@@ -48,6 +51,15 @@ public static class BenchCommand
                 return CliErrors.BadArguments("--passes must be at least 1; --check and --max-ops must not be negative.");
             }
 
+            TextWriter? json = null;
+            if (parseResult.GetValue(jsonOption))
+            {
+                // Tables and progress move to standard error, so standard output holds the JSON document alone.
+                json = Console.Out;
+                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            }
+
+            RunStamp stamp = ReportCommand.Stamp(string.Join(' ', parseResult.Tokens.Select(t => t.Value).Prepend("veralloc")));
             ParsedTrace? trace = CliErrors.LoadTrace(traceFile.FullName);
             if (trace is null)
             {
@@ -67,7 +79,7 @@ public static class BenchCommand
                 int capacity = parseResult.GetValue(capacityOption);
                 return capacity is < 1 or > SlotAllocator.MaxCapacity
                     ? CliErrors.BadArguments($"--capacity must be between 1 and {SlotAllocator.MaxCapacity}.")
-                    : RunSlots(trace, capacity, passes, checkEvery);
+                    : RunSlots(trace, capacity, passes, checkEvery, json, stamp);
             }
 
             string name = parseResult.GetValue(allocatorOption) ?? "all";
@@ -104,14 +116,14 @@ public static class BenchCommand
                 return CliErrors.BadArguments($"'{trace.Name}' leaves {trace.LiveBlocksAtEnd} blocks live at its end; the harness needs a trace that frees everything (or --max-ops N with N below its {trace.OpCount} ops, which replays the first N ops and then frees what is live).");
             }
 
-            return RunAllocators(trace, entries, glibc, new ReplayOptions(passes, checkEvery));
+            return RunAllocators(trace, entries, glibc, new ReplayOptions(passes, checkEvery), json, stamp);
         });
         return command;
     }
 
     private static string KnownNames => string.Join(", ", AllocatorRegistry.All.Select(a => a.Name).Prepend(GlibcBaseline.Name));
 
-    private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, bool glibc, ReplayOptions options)
+    private static int RunAllocators(ParsedTrace trace, IReadOnlyList<AllocatorEntry> entries, bool glibc, ReplayOptions options, TextWriter? json, RunStamp stamp)
     {
         AnsiConsole.MarkupLine($"[bold]bench[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops ({trace.AllocCount:N0} allocs + {trace.FreeCount:N0} frees), peak {trace.PeakLiveBlocks:N0} live blocks; warm-up + {options.Passes} timed passes, median reported");
         var results = new List<ReplayResult>();
@@ -139,7 +151,7 @@ public static class BenchCommand
         ReplayResult? native = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.Native && r.Succeeded);
         ReplayResult? glibcResult = results.FirstOrDefault(r => r.Allocator == GlibcBaseline.Name && r.Succeeded);
         ReplayResult? freeList = results.FirstOrDefault(r => r.Allocator == AllocatorRegistry.FreeList && r.Succeeded);
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("allocator", "median ms", "min–max ms", "ns/op", "× native", "× glibc", "× freelist", "managed B in timed passes", "verified");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("allocator", "median ms", "min–max ms", "ns/op", "× native", "× glibc", "× freelist", "managed B in timed passes", "warm-up", "verified");
         foreach (ReplayResult result in results)
         {
             table.AddRow(
@@ -151,11 +163,15 @@ public static class BenchCommand
                 Ratio(result, glibcResult),
                 Ratio(result, freeList),
                 result.Allocator == GlibcBaseline.Name ? "–" : result.ManagedBytesAllocatedInTimedPasses.ToString("N0", CultureInfo.InvariantCulture),
+                result.Succeeded ? WarmUpCell(result.WarmUp) : "–",
                 result.Succeeded ? "[green]yes[/]" : result.OutOfMemory ? "[yellow]out of memory[/]" : result.Unavailable ? "[yellow]not measured[/]" : "[red]FAILED[/]");
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's (called through NativeMemory) on the same op sequence (lower is faster); × glibc = the same ÷ posix_memalign/free called from C. Verified = invariants hold and the allocator is empty after every pass.[/]");
+        json?.WriteLine(ResultsReport.Json(new SuiteResults(stamp with { LoadAfter = BenchSuite.Probe.LoadAverage() },
+            [new WorkloadFigures(Path.GetFileNameWithoutExtension(trace.Name), trace.OpCount, [.. results.Select(r => AllocatorFigures.From(r))])], [], [],
+            [$"{options.Passes} timed passes, warm-up until two successive passes are within {options.SteadyTolerance:P0}; --check {options.CheckEvery}"])));
+        AnsiConsole.MarkupLine("[dim]× native = this allocator's ns/op ÷ the process allocator's (called through NativeMemory) on the same op sequence (lower is faster); × glibc = the same ÷ posix_memalign/free called from C. Verified = invariants hold and the allocator is empty after every pass. Warm-up = untimed passes until two successive ones are within 3 % (docs/design-notes/0061).[/]");
         foreach (ReplayResult unavailable in results.Where(r => r.Unavailable))
         {
             AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(unavailable.Allocator)}[/]: {Markup.Escape(unavailable.Failure ?? string.Empty)}");
@@ -185,17 +201,20 @@ public static class BenchCommand
         return GlibcBaseline.Run(trace, options);
     }
 
-    private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery)
+    private static int RunSlots(ParsedTrace trace, int capacity, int passes, int checkEvery, TextWriter? json, RunStamp stamp)
     {
         int keys = trace.Ops.Where(op => op.Kind == TraceOpKind.SlotAlloc && op.Id >= 0).Select(op => op.Id).Distinct().Count();
         AnsiConsole.MarkupLine($"[bold]bench --slots[/]: {Markup.Escape(InputText.Escape(trace.Name))}: {trace.OpCount:N0} ops, {keys} keys, capacity {capacity}; warm-up + {passes} timed passes on fresh pools, median reported");
         var table = new Table().Border(TableBorder.Rounded).AddColumns("maxUnusedWarm", "ns/op", "allocations", "refused (full)", "same-key reuse", "chance (1/keys)", "verified");
         bool ok = true;
+        var figures = new List<SlotFigures>();
         foreach (int threshold in new[] { capacity, 0 })
         {
             SlotReplayResult result = SlotReplayer.Run($"slots(threshold {threshold})", trace,
                 () => new SlotAllocatorPool(new SlotAllocator(capacity, threshold)), passes, checkEvery);
             ok &= result.Succeeded;
+            figures.Add(new SlotFigures(threshold, result.Succeeded ? result.NanosecondsPerOp : double.NaN, result.Stats.SameKeyReuseRate,
+                keys == 0 ? double.NaN : 1.0 / keys, result.Succeeded, result.WarmUp));
             table.AddRow(
                 threshold.ToString(CultureInfo.InvariantCulture),
                 result.Succeeded ? F(result.NanosecondsPerOp, "F1") : "–",
@@ -211,9 +230,17 @@ public static class BenchCommand
         }
 
         AnsiConsole.Write(table);
+        json?.WriteLine(ResultsReport.Json(new SuiteResults(stamp with { LoadAfter = BenchSuite.Probe.LoadAverage() }, [], figures, [],
+            [$"{passes} timed passes on fresh pools of capacity {capacity}"])));
         AnsiConsole.MarkupLine("[dim]same-key reuse = keyed allocations that got a slot last used with the same key. SEED §3 expects more than twice chance at threshold = capacity.[/]");
         return ok ? ExitCodes.Success : ExitCodes.BugFound;
     }
+
+    private static string WarmUpCell(WarmUpOutcome warmUp) =>
+        double.IsNaN(warmUp.LastDifference) && warmUp.Passes == 1 ? "1 pass"
+        : double.IsNaN(warmUp.LastDifference) ? $"[yellow]NOT steady[/] (one pass outlasted the cap)"
+        : warmUp.Steady ? $"steady, {warmUp.Passes} passes"
+        : $"[yellow]NOT steady[/] (cap; last two {F(warmUp.LastDifference * 100, "F1")} % apart)";
 
     private static string Ratio(ReplayResult result, ReplayResult? baseline) =>
         result.Succeeded && baseline is not null && baseline.NanosecondsPerOp > 0

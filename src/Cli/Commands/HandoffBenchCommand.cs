@@ -76,21 +76,24 @@ public static partial class HandoffBenchCommand
         }
 
         var table = new Table().AddColumn("Hand-off")
-            .AddColumn(new TableColumn("Idle: schedules/s").RightAligned()).AddColumn(new TableColumn("ctx switches / schedule").RightAligned())
-            .AddColumn(new TableColumn("Loaded: schedules/s").RightAligned()).AddColumn(new TableColumn("ctx switches / schedule").RightAligned())
+            .AddColumn(new TableColumn("Idle: schedules/s").RightAligned()).AddColumn(new TableColumn("distinct/s").RightAligned()).AddColumn(new TableColumn("ctx switches / schedule").RightAligned())
+            .AddColumn(new TableColumn("Loaded: schedules/s").RightAligned()).AddColumn(new TableColumn("distinct/s").RightAligned()).AddColumn(new TableColumn("ctx switches / schedule").RightAligned())
             .AddColumn(new TableColumn("Slowdown (idle ÷ loaded)").RightAligned());
         for (var i = 0; i < s_modes.Length; i++)
         {
             table.AddRow(
                 s_modes[i].Name,
                 F0(idle[i].SchedulesPerSecond),
+                F0(idle[i].DistinctPerSecond),
                 idle[i].SwitchesPerSchedule is { } a ? a.ToString("F1", CultureInfo.InvariantCulture) : "n/a",
                 F0(loaded[i].SchedulesPerSecond),
+                F0(loaded[i].DistinctPerSecond),
                 loaded[i].SwitchesPerSchedule is { } b ? b.ToString("F1", CultureInfo.InvariantCulture) : "n/a",
                 (idle[i].SchedulesPerSecond / loaded[i].SchedulesPerSecond).ToString("F2", CultureInfo.InvariantCulture) + "×");
         }
 
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"[grey]distinct/s: schedules whose decision sequence had not been run before in that measurement, per second; the random strategy repeats schedules of a small scenario, so schedules/s overstates how fast new interleavings are explored ({idle[^1].DistinctSchedules:N0} distinct of {iterations:N0} in the last idle measurement).[/]");
         AnsiConsole.MarkupLine("[grey]ctx switches: voluntary + involuntary of the whole process (getrusage, Linux); the adaptive row measures both placements and keeps the faster.[/]");
         return ExitCodes.Success;
     }
@@ -106,7 +109,7 @@ public static partial class HandoffBenchCommand
         }
 
         var perSchedule = before is { } b && after is { } a ? (double)(a - b) / result.Statistics.Iterations : (double?)null;
-        return new Measurement(result.Statistics.SchedulesPerSecond, perSchedule);
+        return new Measurement(result.Statistics.SchedulesPerSecond, result.Statistics.DistinctSchedulesPerSecond, result.Statistics.DistinctSchedules, perSchedule);
     }
 
     private static Measurement Median(int repeats, Func<Measurement> measure)
@@ -143,7 +146,7 @@ public static partial class HandoffBenchCommand
 
     private static string F0(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private readonly record struct Measurement(double SchedulesPerSecond, double? SwitchesPerSchedule);
+    private readonly record struct Measurement(double SchedulesPerSecond, double DistinctPerSecond, int DistinctSchedules, double? SwitchesPerSchedule);
 
     /// <summary>A correct scenario failed while measured: a bug found, not a defect of the benchmark.</summary>
     private sealed class BugWhileMeasuredException(string message) : Exception(message);

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Veralloc.Systematic;
 
 /// <summary>
@@ -111,6 +113,7 @@ public sealed class SystematicContext
     /// <param name="name">The name used in reports.</param>
     /// <param name="check">Throws when the invariant is broken.</param>
     /// <param name="onlyWhenFree">When given, the invariant is skipped at points where a logical thread holds this lock.</param>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the delegate a call must pass (Action or Func<bool>), so no call can bind to both; the optional lock is the same trailing parameter in each.")]
     public void AddInvariant(string name, Action check, ControlledLock? onlyWhenFree = null) =>
         _execution.AddInvariant(name, check, null, onlyWhenFree);
 
@@ -118,6 +121,7 @@ public sealed class SystematicContext
     /// <param name="name">The name used in reports.</param>
     /// <param name="holds">Returns false when the invariant is broken.</param>
     /// <param name="onlyWhenFree">When given, the invariant is skipped at points where a logical thread holds this lock.</param>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the delegate a call must pass (Action or Func<bool>), so no call can bind to both; the optional lock is the same trailing parameter in each.")]
     public void AddInvariant(string name, Func<bool> holds, ControlledLock? onlyWhenFree = null) =>
         _execution.AddInvariant(name, null, holds, onlyWhenFree);
 

@@ -45,6 +45,7 @@ public sealed class TreeLand : ILand
     /// <summary>Creates an empty land whose ranges may lie anywhere in <c>[0, long.MaxValue)</c> rounded down to the grain.</summary>
     /// <param name="grainBytes">The grain, a positive power of two; defaults to one word.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="grainBytes"/> is not a positive power of two.</exception>
+    [SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "The overload with bounds takes no optional parameter, so every call binds to exactly one constructor: none or one argument here, two there.")]
     public TreeLand(long grainBytes = LinearMemory.WordBytes)
         : this(grainBytes, new AddressRange(0, long.MaxValue & ~(RequireGrain(grainBytes) - 1)))
     {

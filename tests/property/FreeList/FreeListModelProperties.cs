@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.FSharp.Core;
 using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
@@ -71,31 +69,8 @@ public sealed class FreeListModelProperties
             $"{Steps} steps, {Growths} growth attempts, {OutOfMemory} failed allocations, {InjectedFailures} injected growth failures, {GuardSkips} grow-then-skip results of the full >= end guard";
     }
 
-    private static void Check(Arbitrary<Scenario> scenarios, int maxTest, Totals totals)
-    {
-        FsCheck.Property property = Prop.ForAll(scenarios, (Scenario scenario) => Run(scenario, totals));
-        Config config = Config.QuickThrowOnFailure.WithMaxTest(maxTest).WithQuietOnSuccess(true);
-
-        // To replay a failure, set VERALLOC_FSCHECK_REPLAY to the two numbers FsCheck printed after
-        // "Falsifiable, after N tests (M shrinks)", e.g. "18148511938070979828,10399230290719640933".
-        string? replay = Environment.GetEnvironmentVariable("VERALLOC_FSCHECK_REPLAY");
-        if (!string.IsNullOrWhiteSpace(replay))
-        {
-            string[] parts = replay.Trim('(', ')', ' ').Split(',');
-            var rnd = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
-            config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(rnd, FSharpOption<int>.None)));
-        }
-
-        try
-        {
-            FsCheck.Check.One(config, property);
-        }
-        catch (Exception failure)
-        {
-            // FsCheck's message holds the replay seed and the shrunk scenario; keep it at the top of the report.
-            throw new Xunit.Sdk.XunitException("Free-list model property failed; replay with the seed below.\n" + failure.Message);
-        }
-    }
+    private static void Check(Arbitrary<Scenario> scenarios, int maxTest, Totals totals) =>
+        GuardedProperty.Check("Free-list model", scenarios, (Scenario scenario) => Run(scenario, totals), maxTest);
 
     /// <summary>Runs one scenario against the allocator and the model, checking everything after every step; throws on the first difference.</summary>
     internal static void Run(Scenario scenario, Totals totals)

@@ -43,10 +43,27 @@ public static class LandCommandGen
     /// <summary>The bounds every land in the suite uses: one page.</summary>
     public const long BoundBytes = 65536;
 
+    /// <summary>The grain of the coarser tree land, so commands misaligned for it are generated too.</summary>
+    public const long CoarseGrainBytes = 4 * Grain;
+
     private const int WindowGrains = 64;
 
     /// <summary>Command sequences for a land of grain <paramref name="grain"/> bounded by <see cref="BoundBytes"/>.</summary>
     public static Arbitrary<LandCommand[]> Sequences(long grain) => Arb.From(Gen.ArrayOf(Command(grain)), Shrink);
+
+    /// <summary>Sequences at <see cref="Grain"/>, for <c>[Property(Arbitrary = ...)]</c>.</summary>
+    public static class WordGrain
+    {
+        /// <summary>The FsCheck arbitrary the property's parameter is drawn from.</summary>
+        public static Arbitrary<LandCommand[]> Commands() => Sequences(Grain);
+    }
+
+    /// <summary>Sequences at <see cref="CoarseGrainBytes"/>, for <c>[Property(Arbitrary = ...)]</c>.</summary>
+    public static class CoarseGrain
+    {
+        /// <summary>The FsCheck arbitrary the property's parameter is drawn from.</summary>
+        public static Arbitrary<LandCommand[]> Commands() => Sequences(CoarseGrainBytes);
+    }
 
     /// <summary>Removes chunks (halves, quarters, ... single commands): every candidate is still a valid sequence.</summary>
     public static IEnumerable<LandCommand[]> Shrink(LandCommand[] commands)

@@ -1,5 +1,4 @@
-using FsCheck;
-using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Veralloc.Allocators.Lands;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
@@ -12,30 +11,28 @@ namespace Veralloc.Tests.Property.Lands;
 /// overlap or are invalid; deletes inside and outside stored ranges; every find with every delete option;
 /// flushes into the other kind, accepted and rejected; bounded iteration) are replayed against the land and
 /// <see cref="LandModel"/>. After every command the land's invariants hold and its contents, total and count
-/// equal the model's; every result and every exception type equals what the model predicts. FsCheck prints
-/// the seed (Replay) and the shrunk command sequence on failure.
+/// equal the model's; every result and every exception type equals what the model predicts. A failure reports
+/// FsCheck's seed and the shrunk command sequence; paste the seed into <c>Replay</c> to rerun exactly that case.
 /// </summary>
 /// <remarks>Not covered here: corrupted memory (LandCorruptionTests) and argument messages (LandBadInputTests).</remarks>
+[Properties(MaxTest = 300, EndSize = 120)]
 public sealed class LandPropertyTests
 {
-    private static readonly Config s_config = Config.QuickThrowOnFailure.WithMaxTest(300).WithEndSize(120);
+    [Property(Arbitrary = [typeof(LandCommandGen.WordGrain)])]
+    public void FreeListLandMatchesTheModel(LandCommand[] commands) => Run(CreateFreeList, CreateTree, commands);
 
-    [Fact]
-    public void FreeListLandMatchesTheModel() => Check(CreateFreeList, CreateTree);
+    [Property(Arbitrary = [typeof(LandCommandGen.WordGrain)])]
+    public void TreeLandMatchesTheModel(LandCommand[] commands) => Run(CreateTree, CreateFreeList, commands);
 
-    [Fact]
-    public void TreeLandMatchesTheModel() => Check(CreateTree, CreateFreeList);
-
-    [Fact]
-    public void TreeLandWithACoarserGrainMatchesTheModel() =>
-        Check(() => new TreeLand(4 * LandCommandGen.Grain, new AddressRange(0, LandCommandGen.BoundBytes)), CreateFreeList);
+    [Property(Arbitrary = [typeof(LandCommandGen.CoarseGrain)])]
+    public void TreeLandWithACoarserGrainMatchesTheModel(LandCommand[] commands) =>
+        Run(CreateCoarseTree, CreateFreeList, commands);
 
     internal static ILand CreateFreeList() => new FreeListLand(new SlabLinearMemory(maxPages: 1, initialPages: 1));
 
     internal static ILand CreateTree() => new TreeLand(LandCommandGen.Grain, new AddressRange(0, LandCommandGen.BoundBytes));
 
-    private static void Check(Func<ILand> createLand, Func<ILand> createOther) =>
-        FsCheck.Check.One(s_config, Prop.ForAll(LandCommandGen.Sequences(createLand().GrainBytes), commands => Run(createLand, createOther, commands)));
+    private static ILand CreateCoarseTree() => new TreeLand(LandCommandGen.CoarseGrainBytes, new AddressRange(0, LandCommandGen.BoundBytes));
 
     /// <summary>Replays <paramref name="commands"/> against a fresh land and the model, comparing after every step.</summary>
     internal static void Run(Func<ILand> createLand, Func<ILand> createOther, IReadOnlyList<LandCommand> commands)

@@ -26,7 +26,7 @@ public sealed class SegregatedFitModelProperties
     {
         var totals = new Totals();
 
-        Check("Segregated fit", Scripts(maxLength: 200, knobMin: 1, knobMax: 5, growWeight: 1), script => Run(script, totals), maxTest: 150);
+        GuardedProperty.Check("Segregated fit", Scripts(maxLength: 200, knobMin: 1, knobMax: 5, growWeight: 1), script => Run(script, totals), maxTest: 150);
 
         Assert.True(totals.Steps >= 5000, $"only {totals.Steps} steps ran");
         Assert.True(totals.OutOfMemory >= 20, $"only {totals.OutOfMemory} failed allocations");

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.FSharp.Core;
+using FsCheck.Xunit;
 using Veralloc.Allocators.Slots;
 using Veralloc.Invariants;
 using Veralloc.Scenarios.Slots;
@@ -54,8 +54,6 @@ public sealed record SlotScenario(int Capacity, int Threshold, int KeyCount, Slo
 /// </summary>
 public sealed class SlotModelProperties
 {
-    private const string SeedVariable = "VERALLOC_SLOT_SEED";
-
     internal static SlotAffinity KeyOf(int key) => new(key / 2, key % 2);
 
     private static Gen<SlotCommand> CommandGen(int capacity, int keyCount)
@@ -120,24 +118,15 @@ public sealed class SlotModelProperties
         }
     }
 
-    [Fact]
-    public void AllocatorAgreesWithTheModelAfterEveryCommand()
+    /// <summary>A failure reports FsCheck's seed and the shrunk scenario; paste the seed into <c>Replay</c> to rerun it.</summary>
+    [Property(MaxTest = 300, Arbitrary = [typeof(Scenarios)])]
+    public void AllocatorAgreesWithTheModelAfterEveryCommand(SlotScenario scenario) => Run(scenario);
+
+    /// <summary>Generated scenarios with their shrinker, for <c>[Property(Arbitrary = ...)]</c>.</summary>
+    public static class Scenarios
     {
-        ulong seed = Environment.GetEnvironmentVariable(SeedVariable) is string fixedSeed
-            ? ulong.Parse(fixedSeed, CultureInfo.InvariantCulture)
-            : (ulong)Random.Shared.NextInt64(long.MaxValue);
-        var config = Config.QuickThrowOnFailure
-            .WithMaxTest(300)
-            .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(seed), FSharpOption<int>.None)));
-        var property = Prop.ForAll(Arb.From(ScenarioGen, Shrink), (SlotScenario scenario) => Run(scenario));
-        try
-        {
-            Check.One(config, property);
-        }
-        catch (Exception failure)
-        {
-            Assert.Fail($"slot model property failed with seed {seed} (replay: {SeedVariable}={seed}).\n{failure.Message}");
-        }
+        /// <summary>The FsCheck arbitrary the property's parameter is drawn from.</summary>
+        public static Arbitrary<SlotScenario> Scenario() => Arb.From(ScenarioGen, Shrink);
     }
 
     [Theory]

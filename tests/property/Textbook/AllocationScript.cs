@@ -1,7 +1,6 @@
 using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.FSharp.Core;
 using Veralloc.Allocators;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
@@ -44,8 +43,8 @@ public sealed record AllocationScript(AllocationCommand[] Commands, int Knob)
 
 /// <summary>
 /// The foundation's workload distribution (sizes 1..100 with alignments 1..64, occasional large sizes, frees of
-/// a random live allocation), a shrinker that removes commands and simplifies allocations, and the runner that
-/// surfaces FsCheck's replay seed.
+/// a random live allocation), a shrinker that removes commands and simplifies allocations, and the checks every
+/// step of a script runs.
 /// </summary>
 public static class AllocationScripts
 {
@@ -99,30 +98,6 @@ public static class AllocationScripts
                 simpler[i] = allocate.Alignment > 1 ? allocate with { Alignment = 1 } : allocate with { Size = allocate.Size / 2 };
                 yield return script with { Commands = simpler };
             }
-        }
-    }
-
-    /// <summary>Runs the property; a failure message starts with the suite name and carries FsCheck's replay seed and shrunk script.</summary>
-    /// <remarks>Replay: set VERALLOC_FSCHECK_REPLAY to the two numbers FsCheck printed as the seed, e.g. "123,456".</remarks>
-    public static void Check(string suite, Arbitrary<AllocationScript> scripts, Action<AllocationScript> run, int maxTest)
-    {
-        FsCheck.Property property = Prop.ForAll(scripts, run);
-        Config config = Config.QuickThrowOnFailure.WithMaxTest(maxTest).WithQuietOnSuccess(true);
-        string? replay = Environment.GetEnvironmentVariable("VERALLOC_FSCHECK_REPLAY");
-        if (!string.IsNullOrWhiteSpace(replay))
-        {
-            string[] parts = replay.Trim('(', ')', ' ').Split(',');
-            var seed = new Rnd(ulong.Parse(parts[0], CultureInfo.InvariantCulture), ulong.Parse(parts[1], CultureInfo.InvariantCulture));
-            config = config.WithReplay(FSharpOption<Replay>.Some(new Replay(seed, FSharpOption<int>.None)));
-        }
-
-        try
-        {
-            FsCheck.Check.One(config, property);
-        }
-        catch (Exception failure)
-        {
-            throw new Xunit.Sdk.XunitException($"{suite} property failed; replay with the seed FsCheck reports below.\n{failure.Message}");
         }
     }
 

@@ -19,7 +19,7 @@ public sealed class BumpModelProperties
     {
         long steps = 0, failures = 0, resets = 0;
 
-        Check("Bump", Scripts(maxLength: 150, knobMin: 0, knobMax: 1), script =>
+        GuardedProperty.Check("Bump", Scripts(maxLength: 150, knobMin: 0, knobMax: 1), script =>
         {
             var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
             var bump = new BumpAllocator(Start, memory.SizeBytes, trackAllocations: script.Knob == 1);

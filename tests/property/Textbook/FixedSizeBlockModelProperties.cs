@@ -24,7 +24,7 @@ public sealed class FixedSizeBlockModelProperties
     {
         long steps = 0, reused = 0, forwarded = 0, failures = 0;
 
-        Check("Fixed-size blocks", Scripts(maxLength: 150, knobMin: 0, knobMax: 3), script =>
+        GuardedProperty.Check("Fixed-size blocks", Scripts(maxLength: 150, knobMin: 0, knobMax: 3), script =>
         {
             var memory = new SlabLinearMemory(maxPages: 1, initialPages: script.Knob == 3 ? 0 : 1);
             IOffsetAllocator fallback = script.Knob switch

@@ -19,7 +19,7 @@ public sealed class LinkedListModelProperties
     {
         long steps = 0, failures = 0, skippedRegions = 0;
 
-        Check("Linked list", Scripts(maxLength: 150, knobMin: 0, knobMax: 1), script =>
+        GuardedProperty.Check("Linked list", Scripts(maxLength: 150, knobMin: 0, knobMax: 1), script =>
         {
             var memory = new SlabLinearMemory(maxPages: 1, initialPages: 1);
             var allocator = new LinkedListAllocator(memory, checkFrees: script.Knob == 1);

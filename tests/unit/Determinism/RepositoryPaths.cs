@@ -9,6 +9,8 @@ internal static class RepositoryPaths
 
     public static string BannedApiAnalyzersPackage => Metadata("BannedApiAnalyzersPackage");
 
+    public static string PublicApiAnalyzersPackage => Metadata("PublicApiAnalyzersPackage");
+
     private static string Metadata(string key) =>
         typeof(RepositoryPaths).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .SingleOrDefault(attribute => attribute.Key == key)?.Value

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
@@ -35,6 +36,14 @@ namespace Veralloc.Allocators.FreeList;
 /// also proves every range it hands out holds no live byte. <see cref="CheckInvariants"/> sees everything
 /// (docs/design-notes/0007-validated-walks.md).
 /// </para>
+/// <para>
+/// Over a <see cref="NativeLinearMemory"/> or a <see cref="SlabLinearMemory"/> (directly or behind a
+/// <see cref="FaultInjectingMemory"/>, whose reads and writes pass straight through) the walks read and write words
+/// directly from the backing's base (its bytes never move), compiled once per backing with no interface call and no
+/// bounds check per word: the validation above is what keeps every access inside the heap. Any other
+/// <see cref="ILinearMemory"/> is accessed through its interface, word by word, as before
+/// (docs/design-notes/0014-freelist-direct-words.md).
+/// </para>
 /// </remarks>
 public sealed partial class FreeListAllocator : IOffsetAllocator
 {
@@ -51,6 +60,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     private const long SizeWordOffset = LinearMemory.WordBytes;
 
     private readonly ILinearMemory _memory;
+
+    // The hot paths read and write words straight from these backings (docs/design-notes/0014); null for any other memory.
+    private readonly NativeLinearMemory? _nativeMemory;
+    private readonly SlabLinearMemory? _slabMemory;
     private readonly Dictionary<long, LiveAllocation>? _live;
     private readonly LiveGranules? _liveGranules;
     private readonly bool _exactFitAtHeapBase;
@@ -65,6 +78,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     {
         ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
+        // A fault-injecting decorator passes reads and writes straight through, so only its growth needs the decorator.
+        ILinearMemory words = memory is FaultInjectingMemory faulty ? faulty.Inner : memory;
+        _nativeMemory = words as NativeLinearMemory;
+        _slabMemory = words as SlabLinearMemory;
         if (options is { CheckedMode: true })
         {
             _live = new Dictionary<long, LiveAllocation>();
@@ -76,7 +93,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         long existingBytes = memory.SizeBytes;
         if (existingBytes > 0)
         {
-            WriteNode(0, EndOfList, existingBytes);
+            WriteNode(new InterfaceWords(memory), 0, EndOfList, existingBytes);
             _head = 0;
             _freeBytes = existingBytes;
         }
@@ -176,22 +193,14 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     {
         long fullBytes = RoundedSize(size);
         long effectiveAlignment = EffectiveAlignment(alignment);
-        if (!TryCarve(fullBytes, effectiveAlignment, out offset))
-        {
-            if (!TryGrowFor(fullBytes))
-            {
-                offset = 0;
-                return false;
-            }
 
-            // The grown range ends the heap, is page-aligned, at least fullBytes long, and heads the list,
-            // so the retry fits, except through the reference's `full >= end` guard (see returns; note 0002).
-            if (!TryCarve(fullBytes, effectiveAlignment, out offset))
-            {
-                Debug.Assert(!_exactFitAtHeapBase && fullBytes == HeapBytes, "only the underflow guard can make the retry fail");
-                offset = 0;
-                return false;
-            }
+        // One type test per call picks a walk compiled for the backing, with every word access inlined.
+        bool allocated = _nativeMemory is not null ? TryAllocate(NativeWords.Of(_nativeMemory), fullBytes, effectiveAlignment, out offset)
+            : _slabMemory is not null ? TryAllocate(new SlabWords(_slabMemory), fullBytes, effectiveAlignment, out offset)
+            : TryAllocate(new InterfaceWords(_memory), fullBytes, effectiveAlignment, out offset);
+        if (!allocated)
+        {
+            return false;
         }
 
         Debug.Assert((offset & (effectiveAlignment - 1)) == 0, "the offset must honour the alignment");
@@ -260,7 +269,19 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             }
         }
 
-        InsertFreeRange(offset, fullBytes);
+        if (_nativeMemory is not null)
+        {
+            InsertFreeRange(NativeWords.Of(_nativeMemory), offset, fullBytes);
+        }
+        else if (_slabMemory is not null)
+        {
+            InsertFreeRange(new SlabWords(_slabMemory), offset, fullBytes);
+        }
+        else
+        {
+            InsertFreeRange(new InterfaceWords(_memory), offset, fullBytes);
+        }
+
         if (_live is not null)
         {
             _live.Remove(offset);
@@ -279,48 +300,109 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     }
 
     /// <summary>
+    /// Carves from the list, or grows the heap, frees the new pages into the list and carves again. Nothing
+    /// is written or grown unless the first walk validated the whole list (see <see cref="TryCarve"/>).
+    /// </summary>
+    private bool TryAllocate<TWords>(TWords words, long fullBytes, long effectiveAlignment, out long offset)
+        where TWords : struct, IWordAccess
+    {
+        if (TryCarve(words, fullBytes, effectiveAlignment, out offset))
+        {
+            return true;
+        }
+
+        if (!TryGrowFor(words, fullBytes))
+        {
+            offset = 0;
+            return false;
+        }
+
+        // The grown range ends the heap, is page-aligned, at least fullBytes long, and heads the list,
+        // so the retry fits, except through the reference's `full >= end` guard (see returns; note 0002).
+        if (!TryCarve(words, fullBytes, effectiveAlignment, out offset))
+        {
+            Debug.Assert(!_exactFitAtHeapBase && fullBytes == HeapBytes, "only the underflow guard can make the retry fail");
+            offset = 0;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block
     /// that fits, from its top. False, with nothing changed, when no block fits. Every node the walk passes is
-    /// validated before it is trusted (<see cref="ReadCheckedSize"/>, <see cref="ReadCheckedNext"/>), so a walk that finds no fit has validated
+    /// validated before it is trusted (<see cref="FindFit"/>), so a walk that finds no fit has validated
     /// the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
-    private bool TryCarve(long fullBytes, long alignment, out long offset)
+    private bool TryCarve<TWords>(TWords words, long fullBytes, long alignment, out long offset)
+        where TWords : struct, IWordAccess
     {
-        long linkOwner = EndOfList;
+        long block = FindFit(words, fullBytes, alignment, out long linkOwner, out long size, out long position);
+        if (block == EndOfList)
+        {
+            offset = 0;
+            return false;
+        }
+
+        _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
+        CarveAt(words, linkOwner, block, block + size, position, fullBytes);
+        offset = position;
+        return true;
+    }
+
+    /// <summary>
+    /// The walk of <see cref="TryCarve"/>: the first free block that fits (<see cref="EndOfList"/> if none), the
+    /// node that links to it, its size and the highest aligned position in it. The size of every node reached
+    /// and the next word of every node passed are validated as they are read (<see cref="ReadCheckedSize"/>,
+    /// <see cref="ReadCheckedNext"/>).
+    /// </summary>
+    /// <remarks>
+    /// A method of its own, never inlined, so that the loop contains no call: the register allocator then keeps
+    /// every loop variable in a register, with or without profile data (docs/design-notes/0014).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long FindFit<TWords>(TWords words, long fullBytes, long alignment, out long linkOwner, out long size, out long position)
+        where TWords : struct, IWordAccess
+    {
+        // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
+        // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
+        // keeps only the underflow meaning (docs/design-notes/0002-freelist-memory-model.md).
+        // fullBytes is at most long.MaxValue - 15, so adding 1 cannot overflow.
+        long smallestEnd = _exactFitAtHeapBase ? fullBytes : fullBytes + 1;
+        long alignmentMask = ~(alignment - 1);
+        long owner = EndOfList;
         long limit = HeapBytes;
         for (long block = _head; block != EndOfList;)
         {
-            long size = ReadCheckedSize(block, limit);
-            long blockEnd = block + size;
+            long blockSize = ReadCheckedSize(words, block, limit);
+            long blockEnd = block + blockSize;
 
-            // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
-            // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
-            // keeps only the underflow meaning (docs/design-notes/0002-freelist-memory-model.md).
-            bool clearOfGuard = _exactFitAtHeapBase ? fullBytes <= blockEnd : fullBytes < blockEnd;
-            if (clearOfGuard)
+            // blockEnd >= NODE and fullBytes <= long.MaxValue - 15, so the difference cannot overflow.
+            long highest = (blockEnd - fullBytes) & alignmentMask;
+            if (blockEnd >= smallestEnd && highest >= block)
             {
-                long position = (blockEnd - fullBytes) & ~(alignment - 1);
-                if (position >= block)
-                {
-                    _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
-                    CarveAt(linkOwner, block, blockEnd, position, fullBytes);
-                    offset = position;
-                    return true;
-                }
+                linkOwner = owner;
+                size = blockSize;
+                position = highest;
+                return block;
             }
 
             // The next word is read only past a block that does not fit, as the unvalidated walk did.
-            linkOwner = block;
+            owner = block;
             limit = block - NodeBytes;
-            block = ReadCheckedNext(block);
+            block = ReadCheckedNext(words, block);
         }
 
-        offset = 0;
-        return false;
+        linkOwner = EndOfList;
+        size = 0;
+        position = 0;
+        return EndOfList;
     }
 
     /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>.</summary>
-    private void CarveAt(long linkOwner, long block, long blockEnd, long position, long fullBytes)
+    private void CarveAt<TWords>(TWords words, long linkOwner, long block, long blockEnd, long position, long fullBytes)
+        where TWords : struct, IWordAccess
     {
         long tail = position + fullBytes;
         Debug.Assert(position >= block && tail <= blockEnd, "the carved range must lie in the block");
@@ -328,34 +410,35 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (position == block)
         {
             // The block leaves the list, so its next word is trusted now: validated before the first write.
-            long next = ReadCheckedNext(block);
+            long next = ReadCheckedNext(words, block);
 
             // A tail remainder takes its place.
             if (tail < blockEnd)
             {
-                WriteNode(tail, next, blockEnd - tail);
-                SetNext(linkOwner, tail);
+                WriteNode(words, tail, next, blockEnd - tail);
+                SetNext(words, linkOwner, tail);
             }
             else
             {
-                SetNext(linkOwner, next);
+                SetNext(words, linkOwner, next);
             }
         }
         else
         {
-            WriteSize(block, position - block);
+            WriteSize(words, block, position - block);
             if (tail < blockEnd)
             {
                 // The tail is higher than the block, so it goes before it in the descending list.
-                WriteNode(tail, block, blockEnd - tail);
-                SetNext(linkOwner, tail);
+                WriteNode(words, tail, block, blockEnd - tail);
+                SetNext(words, linkOwner, tail);
             }
         }
 
         _freeBytes -= fullBytes;
     }
 
-    private bool TryGrowFor(long fullBytes)
+    private bool TryGrowFor<TWords>(TWords words, long fullBytes)
+        where TWords : struct, IWordAccess
     {
         long pages = ((fullBytes - 1) / LinearMemory.PageBytes) + 1;
         if (pages > int.MaxValue || !_memory.TryGrow((int)pages, out int previousPageCount))
@@ -365,7 +448,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
         long grownStart = (long)previousPageCount * LinearMemory.PageBytes;
         Debug.Assert(grownStart + (pages * LinearMemory.PageBytes) == HeapBytes, "the allocator must be the memory's only grower");
-        InsertFreeRange(grownStart, pages * LinearMemory.PageBytes);
+        InsertFreeRange(words, grownStart, pages * LinearMemory.PageBytes);
         return true;
     }
 
@@ -376,29 +459,20 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// above's when it merges), are validated before anything is written. Throws, with nothing changed, when
     /// the range overlaps a free block.
     /// </summary>
-    private void InsertFreeRange(long start, long length)
+    private void InsertFreeRange<TWords>(TWords words, long start, long length)
+        where TWords : struct, IWordAccess
     {
-        // The loop keeps only what the unvalidated walk kept; each node's limit follows from the node above it
-        // (LimitBelow), and above's next word is below, so neither needs a variable of its own in the loop.
         long end = start + length;
-        long aboveLinkOwner = EndOfList;
-        long above = EndOfList;
-        long below = _head;
-        while (below != EndOfList && below >= start)
-        {
-            aboveLinkOwner = above;
-            above = below;
-            below = ReadCheckedNext(below);
-        }
+        long below = FindNeighbours(words, start, out long aboveLinkOwner, out long above);
 
         if (above != EndOfList && above < end)
         {
-            ThrowOverlapsFreeBlock(start, length, above, ReadSize(above));
+            ThrowOverlapsFreeBlock(start, length, above, words.Read(above + SizeWordOffset));
         }
 
         // The neighbour above is merged only when it starts exactly at the range's end: only then is its size used.
-        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(above, LimitBelow(aboveLinkOwner)) : 0;
-        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(below, LimitBelow(above));
+        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(words, above, LimitBelow(aboveLinkOwner)) : 0;
+        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(words, below, LimitBelow(above));
 
         if (below != EndOfList && below + belowSize > start)
         {
@@ -409,27 +483,57 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         bool mergeBelow = below != EndOfList && below + belowSize == start;
         if (mergeAbove && mergeBelow)
         {
-            WriteSize(below, belowSize + length + aboveSize);
-            SetNext(aboveLinkOwner, below);
+            WriteSize(words, below, belowSize + length + aboveSize);
+            SetNext(words, aboveLinkOwner, below);
         }
         else if (mergeAbove)
         {
-            WriteNode(start, below, length + aboveSize);
-            SetNext(aboveLinkOwner, start);
+            WriteNode(words, start, below, length + aboveSize);
+            SetNext(words, aboveLinkOwner, start);
         }
         else if (mergeBelow)
         {
-            WriteSize(below, belowSize + length);
+            WriteSize(words, below, belowSize + length);
         }
         else
         {
-            WriteNode(start, below, length);
-            SetNext(above, start);
+            WriteNode(words, start, below, length);
+            SetNext(words, above, start);
         }
 
         _freeBytes += length;
     }
 
+    /// <summary>
+    /// The walk of <see cref="InsertFreeRange"/>: the first node below <paramref name="start"/> (the neighbour
+    /// below, or <see cref="EndOfList"/>), the last node at or above it (<paramref name="above"/>) and the node that
+    /// links to that one. Follows only next words, each validated as it is read.
+    /// </summary>
+    /// <remarks>
+    /// The loop keeps only what the unvalidated walk kept; each node's limit follows from the node above it
+    /// (<see cref="LimitBelow"/>), and above's next word is below, so neither needs a variable of its own in the loop.
+    /// Never inlined, for the reason given at <see cref="FindFit"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long FindNeighbours<TWords>(TWords words, long start, out long aboveLinkOwner, out long above)
+        where TWords : struct, IWordAccess
+    {
+        long owner = EndOfList;
+        long current = EndOfList;
+        long below = _head;
+        while (below != EndOfList && below >= start)
+        {
+            owner = current;
+            current = below;
+            below = ReadCheckedNext(words, below);
+        }
+
+        aboveLinkOwner = owner;
+        above = current;
+        return below;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long RoundedSize(long size)
     {
         if (size <= 0)
@@ -445,6 +549,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         return (Math.Max(size, NodeBytes) + (NodeBytes - 1)) & ~(NodeBytes - 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long EffectiveAlignment(long alignment)
     {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0)
@@ -470,15 +575,18 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// head), so the word read lies in the heap, and so does every range the allocator carves or merges. A
     /// failure is an <see cref="InvariantViolationException"/> thrown before anything changes (note 0007).
     /// </summary>
-    private long ReadCheckedSize(long node, long limit)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long ReadCheckedSize<TWords>(TWords words, long node, long limit)
+        where TWords : struct, IWordAccess
     {
         Debug.Assert(node >= 0 && (node & (NodeBytes - 1)) == 0 && node <= limit - NodeBytes, "the node's position was validated by the link to it");
-        long size = ReadSize(node);
+        long size = words.Read(node + SizeWordOffset);
 
         // limit - node >= NODE holds, so one unsigned compare rejects both size < NODE and node + size > limit.
         if ((ulong)(size - NodeBytes) > (ulong)(limit - node - NodeBytes) || (size & (NodeBytes - 1)) != 0)
         {
-            ThrowCorruptSize(node, size, limit, HeapBytes);
+            // A throw, not a call to a throwing helper: the JIT keeps a throwing block out of the loop's registers.
+            throw CorruptSize(node, size, limit);
         }
 
         return size;
@@ -493,9 +601,11 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// below this one). So every node a walk reaches lies in the heap below the one before: no cycle, no walk
     /// longer than the list, and the limit of the next node's size is known without reading this one's.
     /// </summary>
-    private long ReadCheckedNext(long node)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ReadCheckedNext<TWords>(TWords words, long node)
+        where TWords : struct, IWordAccess
     {
-        long next = ReadNext(node);
+        long next = words.Read(node + NextWordOffset);
 
         // For node >= 2 NODE one unsigned compare covers next >= 0 and next <= node - 2 NODE (a negative next is
         // huge unsigned); a lower node admits no next at all. Each test is a compare and a branch that a healthy
@@ -503,48 +613,55 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         // difference would overflow for a huge next below a low node.)
         if (((ulong)next > (ulong)(node - (2 * NodeBytes)) || (next & (NodeBytes - 1)) != 0 || node < 2 * NodeBytes) && next != EndOfList)
         {
-            ThrowCorruptLink(node, next);
+            throw CorruptLink(node, next);
         }
 
         return next;
     }
 
-    [DoesNotReturn]
-    private static void ThrowCorruptSize(long node, long size, long limit, long heapBytes)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private InvariantViolationException CorruptSize(long node, long size, long limit)
     {
+        long heapBytes = HeapBytes;
         (string id, string rule) =
             (size & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
             : size < NodeBytes ? (FreeListInvariantIds.MinimumSize, $"is below NODE ({NodeBytes})")
             : limit == heapBytes ? (FreeListInvariantIds.Bounds, $"runs past the heap end {heapBytes}")
             : (FreeListInvariantIds.NonAdjacent, $"runs into or touches the free node above, at {limit + NodeBytes}");
-        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+        return new InvariantViolationException(new InvariantViolation(id, $"node {node}",
             $"its size word {size} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
     }
 
-    [DoesNotReturn]
-    private static void ThrowCorruptLink(long node, long next)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InvariantViolationException CorruptLink(long node, long next)
     {
         (string id, string rule) =
             (next & (NodeBytes - 1)) != 0 ? (FreeListInvariantIds.Aligned, $"is not a multiple of NODE ({NodeBytes})")
             : next < 0 ? (FreeListInvariantIds.Bounds, "lies outside the heap")
             : next >= node ? (FreeListInvariantIds.Sorted, "does not go down, so the list may be cyclic")
             : (FreeListInvariantIds.NonAdjacent, "leaves no room for a node and a gap below this one");
-        throw new InvariantViolationException(new InvariantViolation(id, $"node {node}",
+        return new InvariantViolationException(new InvariantViolation(id, $"node {node}",
             $"its next link {next} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed"));
     }
 
     private long ReadSize(long node) => _memory.ReadWord(node + SizeWordOffset);
 
-    private void WriteSize(long node, long size) => _memory.WriteWord(node + SizeWordOffset, size);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteSize<TWords>(TWords words, long node, long size)
+        where TWords : struct, IWordAccess => words.Write(node + SizeWordOffset, size);
 
-    private void WriteNode(long node, long next, long size)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteNode<TWords>(TWords words, long node, long next, long size)
+        where TWords : struct, IWordAccess
     {
-        _memory.WriteWord(node + NextWordOffset, next);
-        _memory.WriteWord(node + SizeWordOffset, size);
+        words.Write(node + NextWordOffset, next);
+        words.Write(node + SizeWordOffset, size);
     }
 
     /// <summary>Points <paramref name="linkOwner"/>'s next at <paramref name="target"/>; <see cref="EndOfList"/> as owner means the head.</summary>
-    private void SetNext(long linkOwner, long target)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetNext<TWords>(TWords words, long linkOwner, long target)
+        where TWords : struct, IWordAccess
     {
         if (linkOwner == EndOfList)
         {
@@ -552,7 +669,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
         else
         {
-            _memory.WriteWord(linkOwner + NextWordOffset, target);
+            words.Write(linkOwner + NextWordOffset, target);
         }
     }
 

@@ -54,6 +54,9 @@ public sealed class SlabLinearMemory : ILinearMemory
     /// <summary>The slab size in pages: growth beyond it fails.</summary>
     public int MaxPages => _maxPages;
 
+    /// <summary>The whole slab (bytes past <see cref="SizeBytes"/> included), for <see cref="SlabWords"/>: never replaced.</summary>
+    internal byte[] Slab => _bytes;
+
     /// <inheritdoc />
     public int PageCount => _pageCount;
 

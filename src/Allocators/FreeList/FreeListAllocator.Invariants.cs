@@ -1,3 +1,4 @@
+using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
 
@@ -17,8 +18,8 @@ public sealed partial class FreeListAllocator
     /// stays inside the heap and is NODE-aligned (FL-BOUNDS, FL-ALIGNED), the walk ends (FL-ACYCLIC),
     /// every node lies in the heap (FL-BOUNDS), is NODE-aligned (FL-ALIGNED) and at least NODE
     /// (FL-MINSIZE), nodes strictly descend (FL-SORTED) and never touch (FL-NONADJ), their sizes sum to
-    /// the free byte count and, in checked mode, free + live = heap (FL-CONSERVE), and in checked mode the
-    /// live table is consistent (FL-LIVE). O(n log n) in checked mode, O(n) otherwise. Never loops and
+    /// the free byte count and, in checked mode, free + live = heap (FL-CONSERVE), in checked mode the
+    /// live table is consistent (FL-LIVE), and every node's last word holds its boundary tag (FL-TAG). O(n log n) in checked mode, O(n) otherwise. Never loops and
     /// never throws anything but the violation, whatever the memory holds.
     /// </summary>
     /// <exception cref="InvariantViolationException">The first broken invariant, with its FL-* id.</exception>
@@ -42,6 +43,14 @@ public sealed partial class FreeListAllocator
         if (_live is not null)
         {
             CheckLiveTable(ranges, heapBytes, listedFreeBytes);
+        }
+
+        // Last, so that a corruption another id describes is still reported under that id.
+        foreach (AddressRange block in ranges)
+        {
+            long lastWord = ReadWord(block.End - LinearMemory.WordBytes);
+            Invariant.ThrowIfViolated(Invariant.Require(lastWord == Tag(block.Start, block.Size), FreeListInvariantIds.Tagged, $"free list node at 0x{block.Start:x}",
+                () => $"its last word (at 0x{block.End - LinearMemory.WordBytes:x}) holds {lastWord}, not the block's tag {Tag(block.Start, block.Size)}"));
         }
     }
 

@@ -31,10 +31,12 @@ namespace Veralloc.Allocators.FreeList;
 /// writes into free memory corrupts the list. <see cref="TryAllocate"/> and <see cref="Free"/> validate
 /// every node they pass before trusting it (a few compares per node), so a corrupted word never makes them
 /// read or write outside the heap, loop, or hand out a range outside the heap: they report it as an
-/// <see cref="InvariantViolationException"/> with nothing changed. What unchecked mode cannot see is a word
-/// rewritten into another plausible list (say, a size grown into the live block above it); checked mode
-/// also proves every range it hands out holds no live byte. <see cref="CheckInvariants"/> sees everything
-/// (docs/design-notes/0007-validated-walks.md).
+/// <see cref="InvariantViolationException"/> with nothing changed. A word rewritten into another plausible
+/// list (say, a size grown into the live block above it) is caught by a boundary tag: every free block larger
+/// than NODE keeps a mix of its offset and size in its last word, checked wherever a size is trusted to carve or
+/// merge (FL-TAG); checked mode also proves every range it hands out holds no live byte.
+/// <see cref="CheckInvariants"/> sees everything (docs/design-notes/0007-validated-walks.md,
+/// 0015-freelist-boundary-tags.md).
 /// </para>
 /// <para>
 /// Over a <see cref="NativeLinearMemory"/> or a <see cref="SlabLinearMemory"/> (directly or behind a
@@ -58,6 +60,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     private const long NextWordOffset = 0;
     private const long SizeWordOffset = LinearMemory.WordBytes;
+
+    /// <summary>Mixed into every boundary tag so that small integers and offsets, the commonest client words, are never tags.</summary>
+    private const long TagSalt = unchecked((long)0x9E3779B97F4A7C15);
 
     private readonly ILinearMemory _memory;
 
@@ -185,9 +190,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <exception cref="ArgumentOutOfRangeException">The size or alignment breaks the rules above; nothing changes.</exception>
     /// <exception cref="InvariantViolationException">
     /// The walk met a node whose words break the list's shape (FL-SORTED, FL-NONADJ, FL-BOUNDS, FL-ALIGNED or
-    /// FL-MINSIZE, naming the node), or, in checked mode, one that would hand out live bytes (FL-LIVE): client
-    /// code overwrote a free node; nothing changes. Corruption that leaves a plausible list is found only by
-    /// <see cref="CheckInvariants"/> in unchecked mode (note 0007).
+    /// FL-MINSIZE, naming the node), the block it would carve from, or the one the grown pages would merge with,
+    /// does not hold its boundary tag (FL-TAG), or, in checked mode, the range would hold live bytes (FL-LIVE):
+    /// client code overwrote free memory; nothing changes (notes 0007, 0015).
     /// </exception>
     public bool TryAllocate(long size, long alignment, out long offset)
     {
@@ -228,8 +233,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// differ. Nothing changes. docs/design-notes/0004-freelist-checked-mode.md lists what unchecked mode cannot detect.
     /// </exception>
     /// <exception cref="InvariantViolationException">
-    /// The walk met a node whose words break the list's shape (as for <see cref="TryAllocate"/>), or, in checked
-    /// mode, a free node overlapping the live range being freed (FL-LIVE); nothing changes.
+    /// The walk met a node whose words break the list's shape (as for <see cref="TryAllocate"/>), a neighbour it
+    /// would merge with does not hold its boundary tag (FL-TAG), or, in checked mode, a free node overlaps the live
+    /// range being freed (FL-LIVE); nothing changes.
     /// </exception>
     public void Free(long offset, long size, long alignment)
     {
@@ -311,6 +317,17 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             return true;
         }
 
+        // The grown pages merge with the head if it ends at the heap end, trusting its size (validated by the walk
+        // that just failed): its tag is checked before the memory grows, so a refusal leaves the heap as it was.
+        if (_head != EndOfList)
+        {
+            long headSize = words.Read(_head + SizeWordOffset);
+            if (_head + headSize == HeapBytes && !HasTag(words, _head, headSize))
+            {
+                throw CorruptTag(_head, headSize);
+            }
+        }
+
         if (!TryGrowFor(words, fullBytes))
         {
             offset = 0;
@@ -346,6 +363,11 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
 
         _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
+        if (!HasTag(words, block, size))
+        {
+            throw CorruptTag(block, size);
+        }
+
         CarveAt(words, linkOwner, block, block + size, position, fullBytes);
         offset = position;
         return true;
@@ -421,6 +443,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             else
             {
                 SetNext(words, linkOwner, next);
+                ClearTag(words, block, blockEnd);
             }
         }
         else
@@ -431,6 +454,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 // The tail is higher than the block, so it goes before it in the descending list.
                 WriteNode(words, tail, block, blockEnd - tail);
                 SetNext(words, linkOwner, tail);
+            }
+            else
+            {
+                ClearTag(words, block, blockEnd);
             }
         }
 
@@ -481,8 +508,21 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
         bool mergeAbove = above != EndOfList && above == end;
         bool mergeBelow = below != EndOfList && below + belowSize == start;
+
+        // A merge trusts the neighbour's size to say where its bytes end: its tag must agree (note 0015).
+        if (mergeAbove && !HasTag(words, above, aboveSize))
+        {
+            throw CorruptTag(above, aboveSize);
+        }
+
+        if (mergeBelow && !HasTag(words, below, belowSize))
+        {
+            throw CorruptTag(below, belowSize);
+        }
+
         if (mergeAbove && mergeBelow)
         {
+            ClearTag(words, below, start);
             WriteSize(words, below, belowSize + length + aboveSize);
             SetNext(words, aboveLinkOwner, below);
         }
@@ -493,6 +533,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
         else if (mergeBelow)
         {
+            ClearTag(words, below, start);
             WriteSize(words, below, belowSize + length);
         }
         else
@@ -646,17 +687,74 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     private long ReadSize(long node) => _memory.ReadWord(node + SizeWordOffset);
 
+    private long ReadWord(long offset) => _memory.ReadWord(offset);
+
+    /// <summary>Writes a free block's size word and its boundary tag: every resize of a free block goes through here.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WriteSize<TWords>(TWords words, long node, long size)
-        where TWords : struct, IWordAccess => words.Write(node + SizeWordOffset, size);
+        where TWords : struct, IWordAccess
+    {
+        words.Write(node + SizeWordOffset, size);
+        WriteTag(words, node, size);
+    }
 
+    /// <summary>Writes a free block's node and its boundary tag: every new free block goes through here.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WriteNode<TWords>(TWords words, long node, long next, long size)
         where TWords : struct, IWordAccess
     {
         words.Write(node + NextWordOffset, next);
         words.Write(node + SizeWordOffset, size);
+        WriteTag(words, node, size);
     }
+
+    /// <summary>
+    /// The boundary tag of the free block <c>[node, node + size)</c>: the value its last word holds. It mixes the
+    /// offset and the size, so a size word rewritten to another plausible value points at a last word that does not
+    /// hold the tag that size would need (docs/design-notes/0015-freelist-boundary-tags.md). A NODE-sized block's
+    /// last word is its size word, so its tag is its size.
+    /// </summary>
+    internal static long Tag(long node, long size) => size == NodeBytes ? NodeBytes : node ^ size ^ TagSalt;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteTag<TWords>(TWords words, long node, long size)
+        where TWords : struct, IWordAccess
+    {
+        if (size > NodeBytes)
+        {
+            words.Write(node + size - LinearMemory.WordBytes, Tag(node, size));
+        }
+    }
+
+    /// <summary>
+    /// Erases the tag of the block <c>[node, end)</c> when its last word stops being one: handed out with the carved
+    /// range, or left inside a merged block. A stale tag could otherwise vouch for a size word rewritten to the old size.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ClearTag<TWords>(TWords words, long node, long end)
+        where TWords : struct, IWordAccess
+    {
+        if (end - node > NodeBytes)
+        {
+            words.Write(end - LinearMemory.WordBytes, 0);
+        }
+    }
+
+    /// <summary>
+    /// Whether the last word of the node <c>[node, node + size)</c> holds its tag. The size was validated
+    /// (<see cref="ReadCheckedSize"/>), so the word read lies inside the heap. Called only where a size is about to be
+    /// trusted to hand out or merge memory: one load per operation, not per node.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool HasTag<TWords>(TWords words, long node, long size)
+        where TWords : struct, IWordAccess =>
+        size == NodeBytes || words.Read(node + size - LinearMemory.WordBytes) == Tag(node, size);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InvariantViolationException CorruptTag(long node, long size) =>
+        new(new InvariantViolation(FreeListInvariantIds.Tagged, $"node {node}",
+            $"its size word {size} says the block ends at {node + size}, but its last word there does not hold the block's tag " +
+            $"(a size rewritten into live memory, or client code wrote into free memory?): the list is corrupted; nothing was changed"));
 
     /// <summary>Points <paramref name="linkOwner"/>'s next at <paramref name="target"/>; <see cref="EndOfList"/> as owner means the head.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

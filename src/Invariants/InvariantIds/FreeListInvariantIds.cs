@@ -29,4 +29,7 @@ public static class FreeListInvariantIds
 
     /// <summary>In checked mode, every live allocation lies inside the heap, is aligned as requested, and overlaps no other live allocation and no free node.</summary>
     public const string Live = "FL-LIVE";
+
+    /// <summary>Every free node larger than NODE holds its boundary tag (a mix of its offset and size) in its last word.</summary>
+    public const string Tagged = "FL-TAG";
 }

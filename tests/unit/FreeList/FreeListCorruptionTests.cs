@@ -198,6 +198,81 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void TagViolationIsReportedWhenClientCodeWritesIntoTheLastWordOfAFreeBlock()
+    {
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Page - 96 - 8, 0x1111_1111_1111_1111);
+        AssertViolation(allocator, FreeListInvariantIds.Tagged);
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void ASizeGrownIntoTheLiveBlockAboveIsNeverHandedOut()
+    {
+        // Low [0, P-96) grown to [0, P-80): still in bounds and clear of Mid, but over the live block at P-96.
+        // Top and Mid are too small for 32 bytes, so Low is the fit, and its grown top would be handed out.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Size, Page - 80);
+        string before = Snapshot(allocator);
+
+        InvariantViolationException thrown = InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
+
+        Assert.Contains($"node {Low}", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void ASizeGrownIntoTheLiveBlockAboveIsNeverMerged()
+    {
+        // Low [0, P-96) grown to [0, P-80), over the live block at P-96, so that it seems to end where P-80 starts.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Low + Size, Page - 80);
+        string before = Snapshot(allocator);
+
+        InvariantViolationException thrown = InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.Free(Page - 80, 16, 1));
+
+        Assert.Contains($"node {Low}", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    public void EveryFreeBlockLargerThanANodeCarriesItsTagThroughAllocationAndFree()
+    {
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 4));
+        var random = new Random(15);
+        var live = new List<(long Offset, long Size)>();
+        for (int step = 0; step < 3_000; step++)
+        {
+            if (live.Count == 0 || random.Next(2) == 0)
+            {
+                long size = random.Next(1, 2_000);
+                if (allocator.TryAllocate(size, 1L << random.Next(0, 8), out long offset))
+                {
+                    live.Add((offset, size));
+                    continue;
+                }
+            }
+
+            int index = random.Next(live.Count);
+            (long freedOffset, long freedSize) = live[index];
+            live.RemoveAt(index);
+            allocator.Free(freedOffset, freedSize, 1);
+        }
+
+        // CheckInvariants verifies FL-TAG; the direct check says what a tag is.
+        allocator.CheckInvariants();
+        foreach (AddressRange block in allocator.GetFreeBlocks().Where(block => block.Size > FreeListAllocator.NodeBytes))
+        {
+            Assert.Equal(FreeListAllocator.Tag(block.Start, block.Size), allocator.Memory.ReadWord(block.End - 8));
+        }
+    }
+
+    private static string Snapshot(FreeListAllocator allocator) =>
+        $"{string.Join(",", allocator.GetFreeBlocks())} free {allocator.FreeBytes} bytes {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(allocator.Memory.GetSpan(0, (int)allocator.HeapBytes)))}";
+
+    [Fact]
     public void RandomCorruptionIsReportedOrHarmlessButNeverThrowsAnythingElse()
     {
         var random = new Random(20261123);

@@ -124,11 +124,12 @@ public sealed class CorruptionMatrixTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Cases of the unchecked matrix that act on a plausible corruption (a size grown into the live block above, a
-    /// link to a node-shaped live block): unchecked mode keeps no redundant copy of a node, so these are its
-    /// documented blind spot (docs/design-notes/0007); the README quotes this figure and checked mode catches them.
+    /// Cases of the unchecked matrix that act on a plausible corruption. None: a size grown into the live block
+    /// above, or a link to a node-shaped live block, points at a last word that does not hold the boundary tag that
+    /// size would need, and the carve or merge that would trust it is refused (docs/design-notes/0015; before the
+    /// tags, 10 cases, note 0007). The README quotes this figure.
     /// </summary>
-    private const int FreeListUncheckedBlindSpots = 10;
+    private const int FreeListUncheckedBlindSpots = 0;
 
     internal static CorruptionTally RunFreeListMatrix(bool checkedMode)
     {

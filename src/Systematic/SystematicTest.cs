@@ -190,11 +190,12 @@ public static class SystematicTest
             handoff.Stop();
             UncontrolledWork.EndRun();
 
-            // After a hang a worker may still wake up and touch the gate and the pool: leave both to the GC.
+            // The driver gate is never disposed: a worker blocked outside the engine (a Thread.Sleep the watchdog
+            // reported) may wake after the run, even one not counted as hung, and release it; a SemaphoreSlim whose
+            // AvailableWaitHandle is never read holds nothing the GC cannot reclaim. After a hang the pool is left too.
             if (!hung)
             {
                 pool.Dispose();
-                driverGate.Dispose();
             }
         }
 

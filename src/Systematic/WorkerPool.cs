@@ -39,10 +39,14 @@ internal sealed class WorkerPool : IDisposable
 
     public Worker Rent()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_idle.TryPop(out var worker))
+        Worker? worker;
+        lock (_returnLock)
         {
-            return worker;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_idle.TryPop(out worker))
+            {
+                return worker;
+            }
         }
 
         worker = new Worker(this, _all.Count);
@@ -55,23 +59,34 @@ internal sealed class WorkerPool : IDisposable
         lock (_returnLock)
         {
             Debug.Assert(!_idle.Contains(worker), "A worker is returned once per logical thread.");
+            if (_disposed)
+            {
+                // A worker that was blocked outside the engine can finish after the run has ended: it stops instead of
+                // parking for ever in a pool nobody will use again.
+                worker.Stop();
+                return;
+            }
+
             _idle.Push(worker);
         }
     }
 
     public void Dispose()
     {
-        if (_disposed)
+        lock (_returnLock)
         {
-            return;
-        }
+            if (_disposed)
+            {
+                return;
+            }
 
-        _disposed = true;
+            _disposed = true;
 
-        // Idle workers wait on their gate with no assignment: waking them that way ends their loop.
-        while (_idle.TryPop(out var worker))
-        {
-            worker.Stop();
+            // Idle workers wait on their gate with no assignment: waking them that way ends their loop.
+            while (_idle.TryPop(out var worker))
+            {
+                worker.Stop();
+            }
         }
     }
 }

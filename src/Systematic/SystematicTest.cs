@@ -73,7 +73,6 @@ public static class SystematicTest
         var timedOut = false;
         BugReport? bug = null;
         var unusedDecisions = 0;
-        var hung = false;
         UncontrolledWork.BeginRun();
         var handoff = new HandoffController(pool, options.Handoff);
         try
@@ -155,7 +154,6 @@ public static class SystematicTest
                 if (found is not null)
                 {
                     bug = CreateReport(found, reported, options, iteration, expectedSteps);
-                    hung = execution.Hung || reported.Hung;
                     break;
                 }
 
@@ -180,7 +178,6 @@ public static class SystematicTest
                 if (found is not null)
                 {
                     bug = CreateReport(found, reported, options, 0, expectedSteps);
-                    hung = reported.Hung;
                     exhausted = false;
                 }
             }
@@ -191,12 +188,9 @@ public static class SystematicTest
             UncontrolledWork.EndRun();
 
             // The driver gate is never disposed: a worker blocked outside the engine (a Thread.Sleep the watchdog
-            // reported) may wake after the run, even one not counted as hung, and release it; a SemaphoreSlim whose
-            // AvailableWaitHandle is never read holds nothing the GC cannot reclaim. After a hang the pool is left too.
-            if (!hung)
-            {
-                pool.Dispose();
-            }
+            // reported, or a hang) may wake after the run and release it; a SemaphoreSlim whose AvailableWaitHandle is
+            // never read holds nothing the GC cannot reclaim. Such a worker's return to the disposed pool stops it.
+            pool.Dispose();
         }
 
         options.Progress?.Invoke(iterations);

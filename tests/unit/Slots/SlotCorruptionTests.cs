@@ -119,6 +119,33 @@ public sealed class SlotCorruptionTests
         AssertReports(SlotInvariantIds.Affine, pool, "SLOT-AFFINE at affine list of (module 3, memory 0): the list is empty but its key is still in the map (a key whose list empties must be removed)");
     }
 
+    /// <summary>
+    /// With two affine lists damaged at once, the report names the lower key's list whichever key the pool met
+    /// first: the same damage gives the same report, so a failure replayed from a trace or minimised to a shorter
+    /// one is recognised as the same failure.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [TriggersInvariant(SlotInvariantIds.Affine)]
+    public void TheFirstDamagedAffineListReportedIsTheLowestKeysWhateverTheOrderTheKeysArrived(bool higherKeyFirst)
+    {
+        var pool = new SlotAllocator(4, 4);
+        int higherKeySlot = SlotAllocatorExampleTests.Allocate(pool, K2);
+        int lowerKeySlot = SlotAllocatorExampleTests.Allocate(pool, K1);
+        int[] freeOrder = higherKeyFirst ? [higherKeySlot, lowerKeySlot] : [lowerKeySlot, higherKeySlot];
+        foreach (int slot in freeOrder)
+        {
+            pool.Free(slot, 0);
+        }
+
+        pool.CheckInvariants();
+        pool.CorruptAffineListForTest(K2, head: -1, tail: -1);
+        pool.CorruptAffineListForTest(K1, head: -1, tail: -1);
+        AssertReports(SlotInvariantIds.Affine, pool,
+            "SLOT-AFFINE at affine list of (module 1, memory 0): the list is empty but its key is still in the map (a key whose list empties must be removed)");
+    }
+
     [Fact]
     [TriggersInvariant(SlotInvariantIds.Affine)]
     public void AffineViolationIsReportedForAUsedSlotLeftOnAnAffineList()

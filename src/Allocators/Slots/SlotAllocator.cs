@@ -284,22 +284,25 @@ public sealed partial class SlotAllocator
     }
 
     /// <summary>The warm list, head (least recently freed) to tail (most recently freed).</summary>
-    /// <returns>A new array of slot ids.</returns>
+    /// <returns>
+    /// A new array of slot ids. On a corrupted pool (see <see cref="CheckInvariants"/>) the walk never throws: it stops
+    /// after the warm counter's number of entries, after <see cref="Capacity"/> entries, or at a link outside the pool.
+    /// </returns>
     public int[] GetWarmList()
     {
         _lock.Enter();
         try
         {
-            // Clamped so that a corrupted counter cannot make a query throw or over-allocate; CheckInvariants reports it.
+            // Bounded by the counter and the capacity, and ended by any link outside the pool, so that a corrupted
+            // counter or link cannot make a query throw, loop or over-allocate; CheckInvariants reports the damage.
             var result = _unusedWarm <= 0 ? [] : new int[Math.Min(_unusedWarm, _capacity)];
-            int slot = _warmHead;
-            for (int i = 0; i < result.Length && slot != None; i++)
+            int length = 0;
+            for (int slot = _warmHead; length < result.Length && (uint)slot < (uint)_capacity; slot = _warmNext[slot])
             {
-                result[i] = slot;
-                slot = _warmNext[slot];
+                result[length++] = slot;
             }
 
-            return result;
+            return length == result.Length ? result : result[..length];
         }
         finally
         {
@@ -333,7 +336,10 @@ public sealed partial class SlotAllocator
 
     /// <summary>The affine list of <paramref name="affinity"/>, head (least recently freed) to tail; empty if none.</summary>
     /// <param name="affinity">The key.</param>
-    /// <returns>A new array of slot ids.</returns>
+    /// <returns>
+    /// A new array of slot ids. On a corrupted pool the walk never throws: it stops after <see cref="Capacity"/>
+    /// entries or at a link outside the pool.
+    /// </returns>
     public int[] GetAffineList(SlotAffinity affinity)
     {
         _lock.Enter();
@@ -344,8 +350,9 @@ public sealed partial class SlotAllocator
                 return [];
             }
 
+            // Ended by the capacity and by any link outside the pool, as for the warm list.
             int length = 0;
-            for (int slot = list.Head; slot != None && length < _capacity; slot = _affineNext[slot])
+            for (int slot = list.Head; (uint)slot < (uint)_capacity && length < _capacity; slot = _affineNext[slot])
             {
                 length++;
             }

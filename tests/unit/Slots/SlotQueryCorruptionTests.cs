@@ -59,9 +59,44 @@ public sealed class SlotQueryCorruptionTests
         var pool = PoolWithFourWarmSlots();
         pool.CorruptCountersForTest(unusedWarm: 6);
 
-        int[] list = pool.GetWarmList();
-        Assert.Equal([0, 1, 2, 3], list[..4]);
-        Assert.True(list.Length <= 6, $"the query returned {list.Length} entries for a counter of 6");
+        // Only the slots the list really holds: padding would read as slot 0.
+        Assert.Equal([0, 1, 2, 3], pool.GetWarmList());
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(-2)]
+    [InlineData(int.MinValue)]
+    public void WarmListEndsAtALinkOutsideThePool(int link)
+    {
+        var pool = PoolWithFourWarmSlots();
+        pool.CorruptWarmLinksForTest(1, prev: 0, next: link);
+
+        Assert.Equal([0, 1], pool.GetWarmList());
+        InvariantAssert.Violates(SlotInvariantIds.Links, pool.CheckInvariants);
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(-2)]
+    public void AffineListEndsAtALinkOutsideThePool(int link)
+    {
+        var pool = PoolWithFourWarmSlots();
+        pool.CorruptAffineLinksForTest(0, prev: -1, next: link);
+
+        Assert.Equal([0], pool.GetAffineList(K1));
+        InvariantAssert.Violates(SlotInvariantIds.Links, pool.CheckInvariants);
+    }
+
+    [Fact]
+    public void AffineListIsEmptyWhenItsHeadIsOutsideThePool()
+    {
+        var pool = PoolWithFourWarmSlots();
+        pool.CorruptAffineListForTest(K2, head: 8, tail: 8);
+
+        Assert.Empty(pool.GetAffineList(K2));
+        Assert.Equal([0, 1], pool.GetAffineList(K1));
+        InvariantAssert.Violates(SlotInvariantIds.Links, pool.CheckInvariants);
     }
 
     [Fact]

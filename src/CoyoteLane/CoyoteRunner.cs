@@ -132,13 +132,20 @@ public static class CoyoteRunner
 
     /// <summary>
     /// The settings every lane run shares: telemetry off, and concurrency Coyote does not control is a bug rather
-    /// than something it tries to work around (so a missed rewrite cannot pass quietly).
+    /// than something it tries to work around (so a missed rewrite cannot pass quietly). Coyote's monitor for hangs it
+    /// cannot see reports a "potential deadlock" when no step was taken for <see cref="DeadlockTimeoutMilliseconds"/>;
+    /// its default of one second is shorter than a descheduled step on a saturated 2-core machine, where it reported a
+    /// healthy scenario once.
     /// </summary>
     private static Configuration Base(uint iterations) => Configuration.Create()
         .WithTestingIterations(iterations)
         .WithTelemetryEnabled(false)
         .WithPartiallyControlledConcurrencyAllowed(false)
+        .WithDeadlockTimeout(DeadlockTimeoutMilliseconds)
         .WithVerbosityEnabled(VerbosityLevel.Error);
+
+    /// <summary>How long a run may take no step before Coyote reports a potential deadlock: long enough for a loaded machine, short enough for a real hang to be reported within a test's patience.</summary>
+    private const uint DeadlockTimeoutMilliseconds = 10_000;
 
     private static CoyoteResult Explore(Configuration configuration, CoyoteOptions options, CoyoteScenario scenario)
     {

@@ -35,12 +35,25 @@ public static class AllocatorRegistry
     /// <summary>The SEED §1 free list.</summary>
     public const string FreeList = "freelist";
 
+    /// <summary>The segregated-fit allocator with its default policy.</summary>
+    public const string SegregatedFit = "segfit";
+
+    /// <summary>The segregated-fit allocator with the opt-in front cache (<see cref="SegregatedFitOptions.FrontCacheDepth"/>).</summary>
+    public const string SegregatedFitCached = "segfit-cached";
+
+    /// <summary>
+    /// The front-cache depth of <see cref="SegregatedFitCached"/>: glibc's tcache parks 7 blocks per size; 16 halves
+    /// the chance that a random size finds its list empty in a steady free/allocate mix (docs/design-notes/0052).
+    /// </summary>
+    public const int SegregatedFitCacheDepth = 16;
+
     /// <summary>The registered allocators, in table order.</summary>
     public static IReadOnlyList<AllocatorEntry> All { get; } =
     [
         new(Native, "NativeMemory.AlignedAlloc/AlignedFree (process allocator)", false, CreateNative),
         new(FreeList, "address-ordered free list, SEED §1 (unchecked mode)", true, CreateFreeList),
-        new("segfit", "two-level segregated fit, external metadata", false, CreateSegregatedFit),
+        new(SegregatedFit, "two-level segregated fit, external metadata", false, CreateSegregatedFit),
+        new(SegregatedFitCached, "segregated fit with a front cache of freed blocks (opt-in policy)", false, CreateSegregatedFitCached),
         new("linkedlist", "textbook unsorted linked list, first fit, no merging (256 MiB fixed heap)", true, CreateLinkedList),
         new("bump", "textbook bump, reuses memory only when everything is freed", false, CreateBump),
         new("fixedblock", "textbook size classes 8..2048 over a segfit fallback (256 MiB)", false, CreateFixedBlock),
@@ -178,13 +191,23 @@ public static class AllocatorRegistry
             owned: memory);
     }
 
-    private static ReplaySubject CreateSegregatedFit()
+    private static ReplaySubject CreateSegregatedFit() => CreateSegregatedFit(SegregatedFit, new SegregatedFitOptions());
+
+    private static ReplaySubject CreateSegregatedFitCached() =>
+        CreateSegregatedFit(SegregatedFitCached, new SegregatedFitOptions { FrontCacheDepth = SegregatedFitCacheDepth });
+
+    private static ReplaySubject CreateSegregatedFit(string name, SegregatedFitOptions options)
     {
-        var allocator = new SegregatedFitAllocator(ReservationBytes);
-        return new ReplaySubject("segfit", allocator,
-            () => allocator.UsedBlockCount == 0 && allocator.FreeBlockCount == 1 && allocator.FreeBytes == allocator.CapacityBytes
-                ? null
-                : $"{allocator.UsedBlockCount} used blocks, {allocator.FreeBlockCount} free blocks, {allocator.FreeBytes} of {allocator.CapacityBytes} bytes free",
+        var allocator = new SegregatedFitAllocator(ReservationBytes, options);
+        return new ReplaySubject(name, allocator,
+            () =>
+            {
+                // Parked blocks are free but uncoalesced: the end state is checked as the default policy would leave it.
+                allocator.FlushFrontCache();
+                return allocator.UsedBlockCount == 0 && allocator.FreeBlockCount == 1 && allocator.FreeBytes == allocator.CapacityBytes
+                    ? null
+                    : $"{allocator.UsedBlockCount} used blocks, {allocator.FreeBlockCount} free blocks, {allocator.FreeBytes} of {allocator.CapacityBytes} bytes free";
+            },
             () =>
             {
                 var ranges = new List<AddressRange>();

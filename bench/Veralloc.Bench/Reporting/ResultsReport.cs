@@ -250,7 +250,7 @@ public static class ResultsReport
         {
             string range = $"{steady[0].Workload} → {steady[^1].Workload}";
             md.AppendLine(s_inv, $"| {range}, ns/op (spread max ÷ min) | {string.Join(" · ", AllocatorsIn(steady).Select(allocator => $"{allocator} {string.Join(" → ", steady.Select(w => w.Find(allocator) is { Verified: true } a ? Ns(a.MedianNanosecondsPerOp) + (a.Capped ? "†" : string.Empty) : "–"))} ({Spread(steady, allocator)})"))} |");
-            foreach (string allocator in new[] { "segfit", AllocatorRegistry.Native, AllocatorRegistry.FreeList }.Where(a => AllocatorsIn(steady).Contains(a)))
+            foreach (string allocator in new[] { AllocatorRegistry.SegregatedFit, AllocatorRegistry.SegregatedFitCached, AllocatorRegistry.Native, AllocatorRegistry.FreeList }.Where(a => AllocatorsIn(steady).Contains(a)))
             {
                 md.AppendLine(s_inv, $"| {allocator} ÷ glibc, {range} | {string.Join(" · ", steady.Select(w => Ratio(w.Ratio(allocator, GlibcBaseline.Name)) + (w.Find(allocator)?.Capped == true ? "†" : string.Empty)))} |");
             }

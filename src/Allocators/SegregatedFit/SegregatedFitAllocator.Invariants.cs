@@ -10,7 +10,7 @@ public sealed partial class SegregatedFitAllocator
     /// <inheritdoc />
     /// <remarks>
     /// O(records + lists). The checks run in an order where a single corruption is reported under its own id:
-    /// SEG-ALIGNED, SEG-PHYS, SEG-NOFREENBR, SEG-BITMAP, SEG-LISTS, SEG-CONSERVE, SEG-USEDMAP.
+    /// SEG-ALIGNED, SEG-PHYS, SEG-NOFREENBR, SEG-BITMAP, SEG-LISTS, SEG-CACHE, SEG-CACHEBOUND, SEG-CONSERVE, SEG-USEDMAP.
     /// </remarks>
     public void CheckInvariants()
     {
@@ -19,6 +19,8 @@ public sealed partial class SegregatedFitAllocator
         Invariant.ThrowIfViolated(CheckNoFreeNeighbours());
         Invariant.ThrowIfViolated(CheckBitmaps());
         Invariant.ThrowIfViolated(CheckLists());
+        Invariant.ThrowIfViolated(CheckFrontCache());
+        Invariant.ThrowIfViolated(CheckFrontCacheBounds());
         Invariant.ThrowIfViolated(CheckConservation());
         Invariant.ThrowIfViolated(CheckUsedMap());
     }
@@ -211,27 +213,114 @@ public sealed partial class SegregatedFitAllocator
         return null;
     }
 
+    private InvariantViolation? CheckFrontCache()
+    {
+        // Walks are bounded by the record count, so a cyclic cache list is reported instead of looping.
+        var seen = new bool[_recordHighWater];
+        int parkedBlocks = 0;
+        long parkedBytes = 0;
+        for (int units = 0; units < _frontCacheHeads.Length; units++)
+        {
+            int length = 0;
+            for (int handle = _frontCacheHeads[units]; handle != None; handle = _records[handle].FreeNext)
+            {
+                string where = string.Create(CultureInfo.InvariantCulture, $"front cache list {units} element {handle}");
+                if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Cached)
+                {
+                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, where, "only parked blocks belong on a front-cache list");
+                }
+
+                if (seen[handle])
+                {
+                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, where, "the block is on a front-cache list more than once (or the list is cyclic)");
+                }
+
+                seen[handle] = true;
+                if (_records[handle].Size != (long)units << GranuleShift)
+                {
+                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, $"{where} {Block(handle)}",
+                        string.Create(CultureInfo.InvariantCulture, $"list {units} holds blocks of {units} granules only"));
+                }
+
+                length++;
+                parkedBytes += _records[handle].Size;
+            }
+
+            if (length != _frontCacheCounts[units])
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Cache, string.Create(CultureInfo.InvariantCulture, $"front cache list {units}"),
+                    string.Create(CultureInfo.InvariantCulture, $"it holds {length} blocks but its count says {_frontCacheCounts[units]}"));
+            }
+
+            parkedBlocks += length;
+        }
+
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            if (_records[handle].State == BlockState.Cached && !seen[handle])
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Cache, Block(handle), "the block is parked but on no front-cache list");
+            }
+        }
+
+        return Invariant.Require(parkedBlocks == _cachedBlockCount && parkedBytes == _cachedBytes, SegregatedFitInvariantIds.Cache, "front cache counters",
+            () => $"the lists park {parkedBlocks} blocks of {parkedBytes} bytes, but the counters say {_cachedBlockCount} blocks of {_cachedBytes} bytes");
+    }
+
+    private InvariantViolation? CheckFrontCacheBounds()
+    {
+        if (_frontCacheDepth == 0 && _frontCacheHeads.Length != 0)
+        {
+            return new InvariantViolation(SegregatedFitInvariantIds.CacheBound, "front cache", "the cache is off but has lists");
+        }
+
+        for (int units = 0; units < _frontCacheHeads.Length; units++)
+        {
+            if (_frontCacheCounts[units] > _frontCacheDepth || (units == 0 && _frontCacheCounts[units] != 0))
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.CacheBound, string.Create(CultureInfo.InvariantCulture, $"front cache list {units}"),
+                    string.Create(CultureInfo.InvariantCulture, $"it parks {_frontCacheCounts[units]} blocks; the depth is {_frontCacheDepth} and blocks are 1..{FrontCacheListCount - 1} granules"));
+            }
+        }
+
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            if (_records[handle].State == BlockState.Cached && (_frontCacheDepth == 0 || _records[handle].Size > _frontCacheLimitBytes))
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.CacheBound, Block(handle),
+                    string.Create(CultureInfo.InvariantCulture, $"parked, but the cache parks only blocks of at most {_frontCacheLimitBytes} bytes (depth {_frontCacheDepth})"));
+            }
+        }
+
+        return null;
+    }
+
     private InvariantViolation? CheckConservation()
     {
         long freeBytes = 0;
         long usedBytes = 0;
+        long parkedBytes = 0;
         int freeBlocks = 0;
         int usedBlocks = 0;
         for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if (_records[handle].State == BlockState.Free)
+            switch (_records[handle].State)
             {
-                freeBytes += _records[handle].Size;
-                freeBlocks++;
-            }
-            else
-            {
-                usedBytes += _records[handle].Size;
-                usedBlocks++;
+                case BlockState.Free:
+                    freeBytes += _records[handle].Size;
+                    freeBlocks++;
+                    break;
+                case BlockState.Cached:
+                    parkedBytes += _records[handle].Size;
+                    break;
+                default:
+                    usedBytes += _records[handle].Size;
+                    usedBlocks++;
+                    break;
             }
         }
 
-        return RangeSequenceChecks.Conserved(freeBytes, usedBytes, _capacityBytes, SegregatedFitInvariantIds.Conserve, "range")
+        return RangeSequenceChecks.Conserved(freeBytes + parkedBytes, usedBytes, _capacityBytes, SegregatedFitInvariantIds.Conserve, "range")
             ?? Invariant.Require(freeBytes == _freeBytes && freeBlocks == _freeBlockCount && usedBlocks == _usedBlockCount,
                 SegregatedFitInvariantIds.Conserve, "counters",
                 () => $"the blocks hold {freeBytes} free bytes in {freeBlocks} free blocks and {usedBlocks} used blocks, but the counters say {_freeBytes} bytes, {_freeBlockCount} free and {_usedBlockCount} used");
@@ -246,10 +335,10 @@ public sealed partial class SegregatedFitAllocator
         }
 
         // A lookup stops at an empty slot, so it terminates only while some slot is empty.
-        if (occupied != _usedByOffset.Count || occupied != _usedBlockCount || occupied >= _usedByOffset.SlotCount)
+        if (occupied != _usedByOffset.Count || occupied != _usedBlockCount + _cachedBlockCount || occupied >= _usedByOffset.SlotCount)
         {
             return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, "offset map",
-                $"{occupied} of its {_usedByOffset.SlotCount} slots are occupied, it counts {_usedByOffset.Count} entries, and {_usedBlockCount} blocks are used; all three must agree, and some slot must be empty");
+                $"{occupied} of its {_usedByOffset.SlotCount} slots are occupied, it counts {_usedByOffset.Count} entries, and {_usedBlockCount} blocks are used and {_cachedBlockCount} parked; all three must agree, and some slot must be empty");
         }
 
         for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
@@ -260,11 +349,11 @@ public sealed partial class SegregatedFitAllocator
             }
 
             int handle = _usedByOffset.HandleAt(slot);
-            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Used
+            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State is not (BlockState.Used or BlockState.Cached)
                 || UsedOffsetTable.Tag(_records[handle].Offset) != _usedByOffset.TagAt(slot))
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map slot {slot}",
-                    $"it names record {handle}, which is not a used block with the slot's tag {_usedByOffset.TagAt(slot)}");
+                    $"it names record {handle}, which is not a used or parked block with the slot's tag {_usedByOffset.TagAt(slot)}");
             }
 
         }

@@ -35,6 +35,12 @@ public sealed partial class SegregatedFitAllocator
     /// <summary>Unlinks a free block from its list (bitmaps and counters follow) but leaves it marked free.</summary>
     internal void UnlinkFreeBlockForTest(int handle) => RemoveFree(handle);
 
+    /// <summary>Points a parked block's front-cache link elsewhere (the "none" handle cuts the list after it).</summary>
+    internal void SetFrontCacheNextForTest(int handle, int next) => _records[handle].FreeNext = next;
+
+    /// <summary>Lowers or raises the front cache's depth without touching what is parked.</summary>
+    internal void SetFrontCacheDepthForTest(int depth) => _frontCacheDepth = depth;
+
     /// <summary>Marks a used block free and lists it, without coalescing and without touching the offset map.</summary>
     internal void MarkFreeWithoutCoalescingForTest(int handle)
     {

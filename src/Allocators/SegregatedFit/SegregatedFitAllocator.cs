@@ -51,6 +51,15 @@ namespace Veralloc.Allocators.SegregatedFit;
 /// size, and an offset that breaks the stated alignment all throw. The table is amortized O(1) and allocates only
 /// when it grows.
 /// </para>
+/// <para>
+/// Front cache (opt-in, <see cref="SegregatedFitOptions.FrontCacheDepth"/>; off by default, and with it off nothing
+/// above changes). A freed block of at most <see cref="FrontCacheMaxBlockBytes"/> is parked, uncoalesced, on a
+/// last-in-first-out list of its exact size when that list holds fewer than the depth; an allocation of that size
+/// with an alignment of at most <see cref="GranuleBytes"/> takes the most recently parked one without touching the
+/// index or the offset table. Before an allocation would fail, and before <see cref="Grow"/>, every parked block
+/// is freed as by the default policy (coalesced and listed), so the good-fit guarantee still holds. Parked blocks
+/// count as free in <see cref="FreeBytes"/> and <see cref="FreeBlockCount"/>, not in <see cref="UsedBlockCount"/>.
+/// </para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
 public sealed partial class SegregatedFitAllocator : IOffsetAllocator
@@ -63,6 +72,11 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
 
     /// <summary>The largest accepted alignment: 1 MiB.</summary>
     public const long MaxAlignmentBytes = 1L << 20;
+
+    /// <summary>The largest block the front cache parks: 1 KiB (64 granules), one cache list per granule count.</summary>
+    public const long FrontCacheMaxBlockBytes = 1024;
+
+    private const int FrontCacheListCount = (int)(FrontCacheMaxBlockBytes / GranuleBytes) + 1;
 
     private const int GranuleShift = 4;
     private const int FirstLevelCount = 64;
@@ -84,6 +98,15 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     private readonly int[] _listTails;
     private readonly uint[] _secondLevelMaps;
     private ulong _firstLevelMap;
+
+    // The front cache: list u holds parked blocks of u granules, singly linked through FreeNext, newest first.
+    // _frontCacheLimitBytes is 0 when the cache is off, so the free path's one size comparison never parks.
+    private readonly int[] _frontCacheHeads;
+    private readonly int[] _frontCacheCounts;
+    private readonly long _frontCacheLimitBytes;
+    private int _frontCacheDepth;
+    private int _cachedBlockCount;
+    private long _cachedBytes;
 
     private readonly UsedOffsetTable _usedByOffset;
     private int _physicalHead;
@@ -113,7 +136,18 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
                 $"InitialBlockRecords is {options.InitialBlockRecords}; it must be between 1 and {MaxInitialBlockRecords}.");
         }
 
+        if (options.FrontCacheDepth is < 0 or > SegregatedFitOptions.MaxFrontCacheDepth)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.FrontCacheDepth,
+                $"FrontCacheDepth is {options.FrontCacheDepth}; it must be between 0 and {SegregatedFitOptions.MaxFrontCacheDepth}.");
+        }
+
         _secondLevelBits = options.SecondLevelBits;
+        _frontCacheDepth = options.FrontCacheDepth;
+        _frontCacheLimitBytes = _frontCacheDepth > 0 ? FrontCacheMaxBlockBytes : 0;
+        _frontCacheHeads = new int[_frontCacheDepth > 0 ? FrontCacheListCount : 0];
+        _frontCacheHeads.AsSpan().Fill(None);
+        _frontCacheCounts = new int[_frontCacheHeads.Length];
         _secondLevelCount = 1 << _secondLevelBits;
         int records = options.InitialBlockRecords;
         _records = new BlockRecord[records];
@@ -142,19 +176,29 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         Dead,
         Free,
         Used,
+        Cached,
     }
 
     /// <summary>The size of the managed range <c>[0, CapacityBytes)</c>.</summary>
     public long CapacityBytes => _capacityBytes;
 
-    /// <summary>The bytes in free blocks.</summary>
-    public long FreeBytes => _freeBytes;
+    /// <summary>The bytes in free blocks (parked blocks of the front cache included).</summary>
+    public long FreeBytes => _freeBytes + _cachedBytes;
 
     /// <summary>The bytes in used blocks (each request rounded up to the granule).</summary>
-    public long UsedBytes => _capacityBytes - _freeBytes;
+    public long UsedBytes => _capacityBytes - FreeBytes;
 
-    /// <summary>The number of free blocks.</summary>
-    public int FreeBlockCount => _freeBlockCount;
+    /// <summary>
+    /// The number of free blocks, parked blocks of the front cache included (a parked block may touch a free one, so
+    /// with the cache on this can exceed the number of maximal free ranges).
+    /// </summary>
+    public int FreeBlockCount => _freeBlockCount + _cachedBlockCount;
+
+    /// <summary>The number of blocks parked in the front cache (always 0 with the cache off).</summary>
+    public int FrontCachedBlockCount => _cachedBlockCount;
+
+    /// <summary>The front cache's depth per size (<see cref="SegregatedFitOptions.FrontCacheDepth"/>; 0: off).</summary>
+    public int FrontCacheDepth => _frontCacheDepth;
 
     /// <summary>The number of used blocks (live allocations).</summary>
     public int UsedBlockCount => _usedBlockCount;
@@ -163,7 +207,8 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     public int SecondLevelBits => _secondLevelBits;
 
     /// <summary>
-    /// The size of the largest free block, exactly (0 when none is free). It finds the highest non-empty list with
+    /// The size of the largest free block on the index, exactly (0 when none is free); parked blocks of the front
+    /// cache are not counted (then it can be less than the largest free range until <see cref="FlushFrontCache"/>). It finds the highest non-empty list with
     /// one bit scan and then scans that list, so it costs O(length of the highest list), usually one block; it is
     /// a query, not part of the allocation path.
     /// </summary>
@@ -200,17 +245,32 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     {
         ValidateRequest(size, alignment);
         long needBytes = RoundUpToGranule(size);
-        long searchBytes = alignment > GranuleBytes ? needBytes + alignment - GranuleBytes : needBytes;
-        offset = 0;
-        if (searchBytes > _freeBytes)
+        if (needBytes <= _frontCacheLimitBytes && alignment <= GranuleBytes)
         {
-            return false;
+            int parked = _frontCacheHeads[needBytes >> GranuleShift];
+            if (parked != None)
+            {
+                offset = TakeFromFrontCache(parked);
+                return true;
+            }
         }
 
-        int list = FindFreeList(searchBytes >> GranuleShift);
+        long searchBytes = alignment > GranuleBytes ? needBytes + alignment - GranuleBytes : needBytes;
+        offset = 0;
+        int list = searchBytes <= _freeBytes ? FindFreeList(searchBytes >> GranuleShift) : -1;
         if (list < 0)
         {
-            return false;
+            if (_cachedBlockCount == 0)
+            {
+                return false;
+            }
+
+            FlushFrontCache();
+            list = searchBytes <= _freeBytes ? FindFreeList(searchBytes >> GranuleShift) : -1;
+            if (list < 0)
+            {
+                return false;
+            }
         }
 
         int found = RemoveListHead(list);
@@ -261,6 +321,12 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         int block = _usedByOffset.HandleAt(slot);
         BlockRecord[] records = _records;
         ref BlockRecord record = ref records[block];
+        if (record.State != BlockState.Used)
+        {
+            // Parked in the front cache: its offset stays in the table, but it is no longer allocated.
+            ThrowNotAllocated(offset);
+        }
+
         long needBytes = RoundUpToGranule(size);
         if (record.Size != needBytes)
         {
@@ -272,8 +338,71 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
             ThrowAlignmentMismatch(offset, alignment);
         }
 
-        _usedByOffset.RemoveAt(slot);
         _usedBlockCount--;
+        if (needBytes <= _frontCacheLimitBytes)
+        {
+            int units = (int)(needBytes >> GranuleShift);
+            if (_frontCacheCounts[units] < _frontCacheDepth)
+            {
+                record.State = BlockState.Cached;
+                record.FreeNext = _frontCacheHeads[units];
+                _frontCacheHeads[units] = block;
+                _frontCacheCounts[units]++;
+                _cachedBlockCount++;
+                _cachedBytes += needBytes;
+                return;
+            }
+        }
+
+        _usedByOffset.RemoveAt(slot);
+        ReleaseBlock(block);
+    }
+
+    /// <summary>
+    /// Frees every block parked in the front cache as the default policy frees a block (coalesced with free neighbours
+    /// and listed), in order of size and, within a size, newest first. A no-op when nothing is parked. O(parked blocks).
+    /// </summary>
+    public void FlushFrontCache()
+    {
+        for (int units = 1; units < _frontCacheHeads.Length && _cachedBlockCount > 0; units++)
+        {
+            int block = _frontCacheHeads[units];
+            while (block != None)
+            {
+                ref BlockRecord record = ref _records[block];
+                int next = record.FreeNext;
+                _usedByOffset.RemoveAt(_usedByOffset.Find(record.Offset, _records));
+                _cachedBlockCount--;
+                _cachedBytes -= record.Size;
+                ReleaseBlock(block);
+                block = next;
+            }
+
+            _frontCacheHeads[units] = None;
+            _frontCacheCounts[units] = 0;
+        }
+    }
+
+    /// <summary>Pops <paramref name="parked"/>, the head of its front-cache list, and hands it out as used; returns its offset.</summary>
+    private long TakeFromFrontCache(int parked)
+    {
+        ref BlockRecord record = ref _records[parked];
+        int units = (int)(record.Size >> GranuleShift);
+        _frontCacheHeads[units] = record.FreeNext;
+        _frontCacheCounts[units]--;
+        _cachedBlockCount--;
+        _cachedBytes -= record.Size;
+        record.State = BlockState.Used;
+        _usedBlockCount++;
+        return record.Offset;
+    }
+
+    /// <summary>Makes a block that has left the offset table free: merges it with free physical neighbours and lists it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReleaseBlock(int block)
+    {
+        BlockRecord[] records = _records;
+        ref BlockRecord record = ref records[block];
         record.State = BlockState.Free;
 
         int previous = record.PhysicalPrev;
@@ -303,6 +432,7 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     public void Grow(long bytes)
     {
         ValidateGrowth(bytes, _capacityBytes, nameof(bytes));
+        FlushFrontCache();
         int last = _physicalTail;
         if (_records[last].State == BlockState.Free)
         {
@@ -326,18 +456,41 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         _capacityBytes += bytes;
     }
 
-    /// <summary>Appends every free block, in address order, to <paramref name="destination"/>. O(blocks).</summary>
+    /// <summary>
+    /// Appends every maximal free range, in address order, to <paramref name="destination"/>: the free blocks, with
+    /// parked blocks of the front cache merged with the free or parked blocks they touch (with the cache off, free
+    /// blocks never touch, so these are exactly the free blocks). O(blocks).
+    /// </summary>
     /// <param name="destination">Receives the free ranges.</param>
     public void CopyFreeRanges(List<AddressRange> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        long rangeStart = -1;
+        long rangeEnd = -1;
         for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
             ref BlockRecord record = ref _records[handle];
-            if (record.State == BlockState.Free)
+            if (record.State == BlockState.Used)
             {
-                destination.Add(new AddressRange(record.Offset, record.Size));
+                continue;
             }
+
+            if (record.Offset != rangeEnd)
+            {
+                if (rangeStart >= 0)
+                {
+                    destination.Add(new AddressRange(rangeStart, rangeEnd - rangeStart));
+                }
+
+                rangeStart = record.Offset;
+            }
+
+            rangeEnd = record.Offset + record.Size;
+        }
+
+        if (rangeStart >= 0)
+        {
+            destination.Add(new AddressRange(rangeStart, rangeEnd - rangeStart));
         }
     }
 

@@ -18,4 +18,15 @@ public sealed record SegregatedFitOptions
 
     /// <summary>Block records to allocate up front; the record arrays double when they run out. Default 64.</summary>
     public int InitialBlockRecords { get; init; } = 64;
+
+    /// <summary>The largest accepted <see cref="FrontCacheDepth"/>.</summary>
+    public const int MaxFrontCacheDepth = 64;
+
+    /// <summary>
+    /// The front cache policy: how many freed blocks of each size up to
+    /// <see cref="SegregatedFitAllocator.FrontCacheMaxBlockBytes"/> are parked uncoalesced for reuse by the next
+    /// allocation of that size (spec/segfit.md, "Front cache"). 0, the default, turns it off: then every address,
+    /// list order and counter is the default policy's. The cache hands out different addresses than the default.
+    /// </summary>
+    public int FrontCacheDepth { get; init; }
 }

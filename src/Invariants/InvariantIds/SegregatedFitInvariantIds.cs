@@ -24,6 +24,12 @@ public static class SegregatedFitInvariantIds
     /// <summary>Free bytes plus used bytes equal the capacity, and the free/used byte and block counters equal the sums over the blocks.</summary>
     public const string Conserve = "SEG-CONSERVE";
 
-    /// <summary>The offset map holds exactly the used blocks, each under its own offset.</summary>
+    /// <summary>The offset map holds exactly the used blocks and the front cache's parked blocks, each under its own offset.</summary>
     public const string UsedMap = "SEG-USEDMAP";
+
+    /// <summary>Every parked block is on exactly the front-cache list of its granule count, once; each list's count is its length; the parked-block and parked-byte counters equal the sums over the lists.</summary>
+    public const string Cache = "SEG-CACHE";
+
+    /// <summary>No front-cache list is longer than the depth, no parked block is larger than the cache's largest size, and nothing is parked when the cache is off.</summary>
+    public const string CacheBound = "SEG-CACHEBOUND";
 }

@@ -1,5 +1,6 @@
 using Veralloc.Allocators.FreeList;
 using Veralloc.Allocators.Memory;
+using Veralloc.Allocators.SegregatedFit;
 using Veralloc.Bench.Replay;
 using Veralloc.Bench.Traces;
 
@@ -169,6 +170,19 @@ public sealed class AllocationReplayerTests
 
         Assert.True(result.Succeeded, result.Failure);
         Assert.Equal(name, result.Allocator);
+    }
+
+    [Fact]
+    public void SegregatedFitWithTheFrontCacheReplaysLolfuzzAndVerifiesUnderItsOwnName()
+    {
+        ParsedTrace trace = LolfuzzGenerator.Generate(rounds: 2, stepsPerRound: 300, seed: 1);
+        using ReplaySubject subject = AllocatorRegistry.Find(AllocatorRegistry.SegregatedFitCached)!.Create();
+
+        ReplayResult result = AllocationReplayer.Run(trace, subject, new ReplayOptions(Passes: 1, CheckEvery: 50, WarmUpMilliseconds: 0));
+
+        Assert.True(result.Succeeded, result.Failure);
+        Assert.Equal(AllocatorRegistry.SegregatedFitCached, result.Allocator);
+        Assert.Equal(AllocatorRegistry.SegregatedFitCacheDepth, Assert.IsType<SegregatedFitAllocator>(subject.Allocator).FrontCacheDepth);
     }
 
     [Fact]

@@ -16,6 +16,12 @@ public sealed class InvariantIdStabilityTests
     }
 
     [Fact]
+    public void FrontCacheIdsAreStable()
+    {
+        Assert.Equal(["SEG-CACHE", "SEG-CACHEBOUND"], [SegregatedFitInvariantIds.Cache, SegregatedFitInvariantIds.CacheBound]);
+    }
+
+    [Fact]
     public void TextbookIdsAreStable()
     {
         Assert.Equal(

@@ -120,6 +120,47 @@ public sealed class SegregatedFitCorruptionTests
         AssertViolation(allocator, SegregatedFitInvariantIds.UsedMap);
     }
 
+    /// <summary>Corrupts the structure so that exactly SEG-CACHE is reported: a cut front-cache list leaves a parked block on no list.</summary>
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
+    public void CacheViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out long newest, out _);
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(newest), -1);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.Cache);
+    }
+
+    /// <summary>Corrupts the structure so that exactly SEG-CACHEBOUND is reported: a list holds more blocks than the depth.</summary>
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.CacheBound)]
+    public void CacheBoundViolationIsReported()
+    {
+        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out _);
+        allocator.SetFrontCacheDepthForTest(1);
+
+        AssertViolation(allocator, SegregatedFitInvariantIds.CacheBound);
+    }
+
+    /// <summary>used | parked (older) | used | parked (newest) | used | free (to the end), front-cache depth 4.</summary>
+    private static SegregatedFitAllocator TwoParkedOfOneSize(out long newest, out long oldest)
+    {
+        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { FrontCacheDepth = 4 });
+        var offsets = new long[5];
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            Assert.True(allocator.TryAllocate(32, 1, out offsets[i]));
+        }
+
+        allocator.Free(offsets[1], 32, 1);
+        allocator.Free(offsets[3], 32, 1);
+        Assert.Equal(2, allocator.FrontCachedBlockCount);
+        allocator.CheckInvariants();
+        newest = offsets[3];
+        oldest = offsets[1];
+        return allocator;
+    }
+
     /// <summary>used[0] | free | used[1] | used[2] | free (to the end).</summary>
     private static SegregatedFitAllocator ThreeUsedTwoFree(out long[] used)
     {

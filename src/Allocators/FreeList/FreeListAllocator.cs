@@ -58,6 +58,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <summary>The <c>next</c> word of the lowest free node: no offset in a heap is negative.</summary>
     internal const long EndOfList = -1;
 
+    /// <summary>What <see cref="CarveFirstFit"/> returns when no block fits: no offset in a heap is negative.</summary>
+    private const long NoFit = -1;
+
     private const long NextWordOffset = 0;
     private const long SizeWordOffset = LinearMemory.WordBytes;
 
@@ -241,7 +244,27 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     {
         long fullBytes = RoundedSize(size);
         long effectiveAlignment = EffectiveAlignment(alignment);
-        long heapBytes = HeapBytes;
+
+        // One type test per call picks a path compiled for the backing, as in TryAllocate.
+        if (_nativeMemory is not null)
+        {
+            Free(NativeWords.Of(_nativeMemory), offset, size, alignment, fullBytes, effectiveAlignment);
+        }
+        else if (_slabMemory is not null)
+        {
+            Free(new SlabWords(_slabMemory), offset, size, alignment, fullBytes, effectiveAlignment);
+        }
+        else
+        {
+            Free(new InterfaceWords(_memory), offset, size, alignment, fullBytes, effectiveAlignment);
+        }
+    }
+
+    /// <summary>The rest of <see cref="Free(long, long, long)"/> once the size and alignment are known to be valid.</summary>
+    private void Free<TWords>(TWords words, long offset, long size, long alignment, long fullBytes, long effectiveAlignment)
+        where TWords : struct, IWordAccess
+    {
+        long heapBytes = words.SizeBytes;
         if (offset < 0 || offset >= heapBytes)
         {
             ThrowOffsetOutsideHeap(offset, heapBytes);
@@ -275,19 +298,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             }
         }
 
-        if (_nativeMemory is not null)
-        {
-            InsertFreeRange(NativeWords.Of(_nativeMemory), offset, fullBytes);
-        }
-        else if (_slabMemory is not null)
-        {
-            InsertFreeRange(new SlabWords(_slabMemory), offset, fullBytes);
-        }
-        else
-        {
-            InsertFreeRange(new InterfaceWords(_memory), offset, fullBytes);
-        }
-
+        InsertFreeRange(words, offset, fullBytes);
         if (_live is not null)
         {
             _live.Remove(offset);
@@ -307,12 +318,13 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Carves from the list, or grows the heap, frees the new pages into the list and carves again. Nothing
-    /// is written or grown unless the first walk validated the whole list (see <see cref="TryCarve"/>).
+    /// is written or grown unless the first walk validated the whole list (see <see cref="CarveFirstFit"/>).
     /// </summary>
     private bool TryAllocate<TWords>(TWords words, long fullBytes, long effectiveAlignment, out long offset)
         where TWords : struct, IWordAccess
     {
-        if (TryCarve(words, fullBytes, effectiveAlignment, out offset))
+        offset = CarveFirstFit(words, fullBytes, effectiveAlignment);
+        if (offset != NoFit)
         {
             return true;
         }
@@ -322,7 +334,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         if (_head != EndOfList)
         {
             long headSize = words.Read(_head + SizeWordOffset);
-            if (_head + headSize == HeapBytes && !HasTag(words, _head, headSize))
+            if (_head + headSize == words.SizeBytes && !HasTag(words, _head, headSize))
             {
                 throw CorruptTag(_head, headSize);
             }
@@ -336,9 +348,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
         // The grown range ends the heap, is page-aligned, at least fullBytes long, and heads the list,
         // so the retry fits, except through the reference's `full >= end` guard (see returns; note 0002).
-        if (!TryCarve(words, fullBytes, effectiveAlignment, out offset))
+        offset = CarveFirstFit(words, fullBytes, effectiveAlignment);
+        if (offset == NoFit)
         {
-            Debug.Assert(!_exactFitAtHeapBase && fullBytes == HeapBytes, "only the underflow guard can make the retry fail");
+            Debug.Assert(!_exactFitAtHeapBase && fullBytes == words.SizeBytes, "only the underflow guard can make the retry fail");
             offset = 0;
             return false;
         }
@@ -347,67 +360,44 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     }
 
     /// <summary>
-    /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block
-    /// that fits, from its top. False, with nothing changed, when no block fits. Every node the walk passes is
-    /// validated before it is trusted (<see cref="FindFit"/>), so a walk that finds no fit has validated
-    /// the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
-    /// </summary>
-    private bool TryCarve<TWords>(TWords words, long fullBytes, long alignment, out long offset)
-        where TWords : struct, IWordAccess
-    {
-        long block = FindFit(words, fullBytes, alignment, out long linkOwner, out long size, out long position);
-        if (block == EndOfList)
-        {
-            offset = 0;
-            return false;
-        }
-
-        _liveGranules?.ThrowIfAnyLive(position, fullBytes, block, size);
-        if (!HasTag(words, block, size))
-        {
-            throw CorruptTag(block, size);
-        }
-
-        CarveAt(words, linkOwner, block, block + size, position, fullBytes);
-        offset = position;
-        return true;
-    }
-
-    /// <summary>
-    /// The walk of <see cref="TryCarve"/>: the first free block that fits (<see cref="EndOfList"/> if none), the
-    /// node that links to it, its size and the highest aligned position in it. The size of every node reached
-    /// and the next word of every node passed are validated as they are read (<see cref="ReadCheckedSize"/>,
-    /// <see cref="ReadCheckedNext"/>).
+    /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block that
+    /// fits, from its top, and returns the carved offset; <see cref="NoFit"/>, with nothing changed, when no block
+    /// fits. The size of every node reached and the next word of every node passed are validated as they are read
+    /// (<see cref="ReadCheckedSize"/>, <see cref="ReadCheckedNext"/>), so a walk that finds no fit has validated the
+    /// whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
     /// <remarks>
-    /// A method of its own, never inlined, so that the loop contains no call: the register allocator then keeps
-    /// every loop variable in a register, with or without profile data (docs/design-notes/0014).
+    /// The walk and the carve are one method, never inlined, whose loop contains no call and whose only call after
+    /// the loop (checked mode's live-range proof) is its last act: nothing is live across a call, so the register
+    /// allocator keeps every loop variable in a register, with or without profile data, and nothing spills inside the
+    /// loop (docs/design-notes/0014, 0018).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private long FindFit<TWords>(TWords words, long fullBytes, long alignment, out long linkOwner, out long size, out long position)
+    private long CarveFirstFit<TWords>(TWords words, long fullBytes, long alignment)
         where TWords : struct, IWordAccess
     {
-        // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`.
-        // With offsets from 0 it also skips an exact fit of a block at offset 0; the opt-in policy
-        // keeps only the underflow meaning (docs/design-notes/0002-freelist-memory-model.md).
-        // fullBytes is at most long.MaxValue - 15, so adding 1 cannot overflow.
-        long smallestEnd = _exactFitAtHeapBase ? fullBytes : fullBytes + 1;
         long alignmentMask = ~(alignment - 1);
         long owner = EndOfList;
-        long limit = HeapBytes;
-        for (long block = _head; block != EndOfList;)
+        long limit = words.SizeBytes;
+        long block = _head;
+        long blockSize;
+        long blockEnd;
+        long position;
+        while (true)
         {
-            long blockSize = ReadCheckedSize(words, block, limit);
-            long blockEnd = block + blockSize;
+            if (block == EndOfList)
+            {
+                return NoFit;
+            }
+
+            blockSize = ReadCheckedSize(words, block, limit);
+            blockEnd = block + blockSize;
 
             // blockEnd >= NODE and fullBytes <= long.MaxValue - 15, so the difference cannot overflow.
-            long highest = (blockEnd - fullBytes) & alignmentMask;
-            if (blockEnd >= smallestEnd && highest >= block)
+            position = (blockEnd - fullBytes) & alignmentMask;
+            if (position >= block)
             {
-                linkOwner = owner;
-                size = blockSize;
-                position = highest;
-                return block;
+                break;
             }
 
             // The next word is read only past a block that does not fit, as the unvalidated walk did.
@@ -416,13 +406,50 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             block = ReadCheckedNext(words, block);
         }
 
-        linkOwner = EndOfList;
-        size = 0;
-        position = 0;
-        return EndOfList;
+        // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`. A block that
+        // holds an aligned position at or above its start ends at least fullBytes + block, so only an exact fit of the
+        // block at offset 0 can meet the guard; the opt-in policy keeps only the underflow meaning
+        // (docs/design-notes/0002-freelist-memory-model.md). The walk moves past that block as §1 does: node 0
+        // admits no next but the end of the list.
+        if (blockEnd == fullBytes && !_exactFitAtHeapBase)
+        {
+            Debug.Assert(block == 0, "only the block at offset 0 can end at fullBytes and hold a position");
+            long next = ReadCheckedNext(words, block);
+            Debug.Assert(next == EndOfList, "node 0's next was validated to end the list");
+            return NoFit;
+        }
+
+        if (_liveGranules is not null)
+        {
+            return CarveChecked(words, owner, block, blockSize, position, fullBytes);
+        }
+
+        if (!HasTag(words, block, blockSize))
+        {
+            throw CorruptTag(block, blockSize);
+        }
+
+        CarveAt(words, owner, block, blockEnd, position, fullBytes);
+        return position;
+    }
+
+    /// <summary>The end of <see cref="CarveFirstFit"/> in checked mode: the range must hold no live byte (FL-LIVE) before the tag is checked and the range carved.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long CarveChecked<TWords>(TWords words, long linkOwner, long block, long blockSize, long position, long fullBytes)
+        where TWords : struct, IWordAccess
+    {
+        _liveGranules!.ThrowIfAnyLive(position, fullBytes, block, blockSize);
+        if (!HasTag(words, block, blockSize))
+        {
+            throw CorruptTag(block, blockSize);
+        }
+
+        CarveAt(words, linkOwner, block, block + blockSize, position, fullBytes);
+        return position;
     }
 
     /// <summary>Takes <c>[position, position + fullBytes)</c> out of the free block <c>[block, blockEnd)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CarveAt<TWords>(TWords words, long linkOwner, long block, long blockEnd, long position, long fullBytes)
         where TWords : struct, IWordAccess
     {
@@ -474,7 +501,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
 
         long grownStart = (long)previousPageCount * LinearMemory.PageBytes;
-        Debug.Assert(grownStart + (pages * LinearMemory.PageBytes) == HeapBytes, "the allocator must be the memory's only grower");
+        Debug.Assert(grownStart + (pages * LinearMemory.PageBytes) == words.SizeBytes, "the allocator must be the memory's only grower");
         InsertFreeRange(words, grownStart, pages * LinearMemory.PageBytes);
         return true;
     }
@@ -486,11 +513,30 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// above's when it merges), are validated before anything is written. Throws, with nothing changed, when
     /// the range overlaps a free block.
     /// </summary>
+    /// <remarks>
+    /// The walk finds, in one pass, the first node below <paramref name="start"/> (the neighbour below, or
+    /// <see cref="EndOfList"/>), the last node at or above it (<c>above</c>) and the node that links to that one. It
+    /// keeps only what the unvalidated walk kept; each node's limit follows from the node above it
+    /// (<see cref="LimitBelow"/>), and above's next word is below, so neither needs a variable of its own in the loop.
+    /// Never inlined, with no call in the loop and none after it that anything outlives (the throws are cold), for
+    /// the reason given at <see cref="CarveFirstFit"/>.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void InsertFreeRange<TWords>(TWords words, long start, long length)
         where TWords : struct, IWordAccess
     {
+        long aboveLinkOwner = EndOfList;
+        long above = EndOfList;
+        long below = _head;
+        while (below != EndOfList && below >= start)
+        {
+            aboveLinkOwner = above;
+            above = below;
+            below = ReadCheckedNext(words, below);
+        }
+
         long end = start + length;
-        long below = FindNeighbours(words, start, out long aboveLinkOwner, out long above);
+        long heapBytes = words.SizeBytes;
 
         if (above != EndOfList && above < end)
         {
@@ -498,8 +544,8 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
 
         // The neighbour above is merged only when it starts exactly at the range's end: only then is its size used.
-        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(words, above, LimitBelow(aboveLinkOwner)) : 0;
-        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(words, below, LimitBelow(above));
+        long aboveSize = above != EndOfList && above == end ? ReadCheckedSize(words, above, LimitBelow(aboveLinkOwner, heapBytes)) : 0;
+        long belowSize = below == EndOfList ? 0 : ReadCheckedSize(words, below, LimitBelow(above, heapBytes));
 
         if (below != EndOfList && below + belowSize > start)
         {
@@ -543,35 +589,6 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
 
         _freeBytes += length;
-    }
-
-    /// <summary>
-    /// The walk of <see cref="InsertFreeRange"/>: the first node below <paramref name="start"/> (the neighbour
-    /// below, or <see cref="EndOfList"/>), the last node at or above it (<paramref name="above"/>) and the node that
-    /// links to that one. Follows only next words, each validated as it is read.
-    /// </summary>
-    /// <remarks>
-    /// The loop keeps only what the unvalidated walk kept; each node's limit follows from the node above it
-    /// (<see cref="LimitBelow"/>), and above's next word is below, so neither needs a variable of its own in the loop.
-    /// Never inlined, for the reason given at <see cref="FindFit"/>.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private long FindNeighbours<TWords>(TWords words, long start, out long aboveLinkOwner, out long above)
-        where TWords : struct, IWordAccess
-    {
-        long owner = EndOfList;
-        long current = EndOfList;
-        long below = _head;
-        while (below != EndOfList && below >= start)
-        {
-            owner = current;
-            current = below;
-            below = ReadCheckedNext(words, below);
-        }
-
-        aboveLinkOwner = owner;
-        above = current;
-        return below;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -634,7 +651,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     }
 
     /// <summary>The highest end a node may have when <paramref name="above"/> is the node above it (<see cref="EndOfList"/>: it is the head).</summary>
-    private long LimitBelow(long above) => above == EndOfList ? HeapBytes : above - NodeBytes;
+    private static long LimitBelow(long above, long heapBytes) => above == EndOfList ? heapBytes : above - NodeBytes;
 
     /// <summary>
     /// Reads the next word of a node on a hot-path walk and validates it before the walk follows it:
@@ -714,6 +731,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// hold the tag that size would need (docs/design-notes/0015-freelist-boundary-tags.md). A NODE-sized block's
     /// last word is its size word, so its tag is its size.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long Tag(long node, long size) => size == NodeBytes ? NodeBytes : node ^ size ^ TagSalt;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

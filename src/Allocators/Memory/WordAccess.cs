@@ -18,6 +18,9 @@ namespace Veralloc.Allocators.Memory;
 /// </remarks>
 internal interface IWordAccess
 {
+    /// <summary>The memory's size in bytes now (it changes when the memory grows): the bound every walk validates against.</summary>
+    long SizeBytes { get; }
+
     /// <summary>The 8-byte little-endian word at <paramref name="offset"/>.</summary>
     long Read(long offset);
 
@@ -33,13 +36,25 @@ internal interface IWordAccess
 /// </remarks>
 internal readonly unsafe struct NativeWords : IWordAccess
 {
+    private readonly NativeLinearMemory _memory;
     private readonly byte* _base;
 
-    private NativeWords(byte* basePointer) => _base = basePointer;
+    private NativeWords(NativeLinearMemory memory, byte* basePointer)
+    {
+        _memory = memory;
+        _base = basePointer;
+    }
+
+    /// <inheritdoc />
+    public long SizeBytes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _memory.SizeBytes;
+    }
 
     /// <summary>The access for <paramref name="memory"/> now.</summary>
     /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
-    public static NativeWords Of(NativeLinearMemory memory) => new(memory.BasePointer);
+    public static NativeWords Of(NativeLinearMemory memory) => new(memory, memory.BasePointer);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Read(long offset)
@@ -60,10 +75,22 @@ internal readonly unsafe struct NativeWords : IWordAccess
 /// <summary>Direct access to a <see cref="SlabLinearMemory"/>'s slab, which is allocated once and never replaced.</summary>
 internal readonly struct SlabWords : IWordAccess
 {
+    private readonly SlabLinearMemory _memory;
     private readonly byte[] _slab;
 
     /// <summary>The access for <paramref name="memory"/>; valid for the memory's lifetime.</summary>
-    public SlabWords(SlabLinearMemory memory) => _slab = memory.Slab;
+    public SlabWords(SlabLinearMemory memory)
+    {
+        _memory = memory;
+        _slab = memory.Slab;
+    }
+
+    /// <inheritdoc />
+    public long SizeBytes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _memory.SizeBytes;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Read(long offset)
@@ -87,6 +114,8 @@ internal readonly struct SlabWords : IWordAccess
 /// <summary>Any other <see cref="ILinearMemory"/>: every access goes through the interface, which checks it.</summary>
 internal readonly struct InterfaceWords(ILinearMemory memory) : IWordAccess
 {
+    public long SizeBytes => memory.SizeBytes;
+
     public long Read(long offset) => memory.ReadWord(offset);
 
     public void Write(long offset, long value) => memory.WriteWord(offset, value);

@@ -58,7 +58,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <summary>The <c>next</c> word of the lowest free node: no offset in a heap is negative.</summary>
     internal const long EndOfList = -1;
 
-    /// <summary>What <see cref="CarveFirstFit"/> returns when no block fits: no offset in a heap is negative.</summary>
+    /// <summary>What <see cref="CarveFirstFit{TWords}"/> returns when no block fits: no offset in a heap is negative.</summary>
     private const long NoFit = -1;
 
     private const long NextWordOffset = 0;
@@ -318,7 +318,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
 
     /// <summary>
     /// Carves from the list, or grows the heap, frees the new pages into the list and carves again. Nothing
-    /// is written or grown unless the first walk validated the whole list (see <see cref="CarveFirstFit"/>).
+    /// is written or grown unless the first walk validated the whole list (see <see cref="CarveFirstFit{TWords}"/>).
     /// </summary>
     private bool TryAllocate<TWords>(TWords words, long fullBytes, long effectiveAlignment, out long offset)
         where TWords : struct, IWordAccess
@@ -362,49 +362,102 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// <summary>
     /// Carves <paramref name="fullBytes"/> at <paramref name="alignment"/> from the first (highest) free block that
     /// fits, from its top, and returns the carved offset; <see cref="NoFit"/>, with nothing changed, when no block
-    /// fits. The size of every node reached and the next word of every node passed are validated as they are read
-    /// (<see cref="ReadCheckedSize"/>, <see cref="ReadCheckedNext"/>), so a walk that finds no fit has validated the
-    /// whole list, and the grow-and-insert that follows cannot meet a corrupted node.
+    /// fits. The walk is compiled once per fit rule: at alignment NODE, the commonest, a block fits exactly when its
+    /// size is at least <paramref name="fullBytes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long CarveFirstFit<TWords>(TWords words, long fullBytes, long alignment)
+        where TWords : struct, IWordAccess =>
+        alignment == NodeBytes
+            ? CarveFirstFit<TWords, NodeAlignedFit>(words, fullBytes, alignment)
+            : CarveFirstFit<TWords, AlignedFit>(words, fullBytes, alignment);
+
+    /// <summary>
+    /// The walk and carve of <see cref="CarveFirstFit{TWords}"/>. The size of every node reached and the next word of
+    /// every node passed are validated before anything trusts them (the rules of <see cref="ReadCheckedSize"/> and
+    /// <see cref="ReadCheckedNext"/>, tested more cheaply: docs/design-notes/0018), so a walk that finds no fit has
+    /// validated the whole list, and the grow-and-insert that follows cannot meet a corrupted node.
     /// </summary>
     /// <remarks>
     /// The walk and the carve are one method, never inlined, whose loop contains no call and whose only call after
     /// the loop (checked mode's live-range proof) is its last act: nothing is live across a call, so the register
-    /// allocator keeps every loop variable in a register, with or without profile data, and nothing spills inside the
-    /// loop (docs/design-notes/0014, 0018).
+    /// allocator keeps every loop variable in a register, with or without profile data (docs/design-notes/0014, 0018).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private long CarveFirstFit<TWords>(TWords words, long fullBytes, long alignment)
+    private long CarveFirstFit<TWords, TFit>(TWords words, long fullBytes, long alignment)
         where TWords : struct, IWordAccess
+        where TFit : struct, IFitRule
     {
-        long alignmentMask = ~(alignment - 1);
-        long owner = EndOfList;
-        long limit = words.SizeBytes;
         long block = _head;
+        if (block == EndOfList)
+        {
+            return NoFit;
+        }
+
+        long alignmentMask = ~(alignment - 1);
+
+        // A node's limit (the highest end it may have) is the heap end for the head and one NODE below the node above
+        // otherwise: owner - NODE, with the head's owner taken to start one NODE past the heap end. So the loop
+        // carries two offsets, and the rule for a size, NODE <= size and block + size <= limit, is one unsigned compare.
+        long owner = words.SizeBytes + NodeBytes;
         long blockSize;
-        long blockEnd;
-        long position;
         while (true)
         {
-            if (block == EndOfList)
+            // The size's bounds; its alignment is tested with the next word's, or on leaving the loop, before the
+            // size is trusted. Deciding whether the block fits trusts nothing: a misaligned size is reported either way.
+            blockSize = words.Read(block + SizeWordOffset);
+            if ((ulong)(blockSize - NodeBytes) > (ulong)(owner - (2 * NodeBytes) - block))
             {
-                return NoFit;
+                throw CorruptSize(block, blockSize, owner - NodeBytes);
             }
 
-            blockSize = ReadCheckedSize(words, block, limit);
-            blockEnd = block + blockSize;
-
-            // blockEnd >= NODE and fullBytes <= long.MaxValue - 15, so the difference cannot overflow.
-            position = (blockEnd - fullBytes) & alignmentMask;
-            if (position >= block)
+            if (default(TFit).Slack(block, blockSize, fullBytes, alignmentMask) >= 0)
             {
                 break;
             }
 
-            // The next word is read only past a block that does not fit, as the unvalidated walk did.
+            // The next word is read only past a block that does not fit, as the unvalidated walk did. One test covers
+            // both words' alignment and one unsigned compare the link's range: next + 2 NODE <= block holds exactly for
+            // next in [-2 NODE, block - 2 NODE], so it rejects a link that does not go down by a node and a gap and
+            // every negative link but -NODE, -2 NODE and the end; the end fails the alignment test and is let through
+            // there, and the sign test that ends the walk reports the other two.
+            long next = words.Read(block + NextWordOffset);
+            if (((blockSize | next) & (NodeBytes - 1)) != 0 || (ulong)(next + (2 * NodeBytes)) > (ulong)block)
+            {
+                if ((blockSize & (NodeBytes - 1)) != 0)
+                {
+                    throw CorruptSize(block, blockSize, owner - NodeBytes);
+                }
+
+                if (next != EndOfList)
+                {
+                    throw CorruptLink(block, next);
+                }
+            }
+
+            if (next < 0)
+            {
+                if (next != EndOfList)
+                {
+                    throw CorruptLink(block, next);
+                }
+
+                return NoFit;
+            }
+
             owner = block;
-            limit = block - NodeBytes;
-            block = ReadCheckedNext(words, block);
+            block = next;
         }
+
+        if ((blockSize & (NodeBytes - 1)) != 0)
+        {
+            throw CorruptSize(block, blockSize, owner - NodeBytes);
+        }
+
+        long blockEnd = block + blockSize;
+
+        // blockEnd >= NODE and fullBytes <= long.MaxValue - 15, so the difference cannot overflow.
+        long position = (blockEnd - fullBytes) & alignmentMask;
 
         // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`. A block that
         // holds an aligned position at or above its start ends at least fullBytes + block, so only an exact fit of the
@@ -419,9 +472,10 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             return NoFit;
         }
 
+        long linkOwner = block == _head ? EndOfList : owner;
         if (_liveGranules is not null)
         {
-            return CarveChecked(words, owner, block, blockSize, position, fullBytes);
+            return CarveChecked(words, linkOwner, block, blockSize, position, fullBytes);
         }
 
         if (!HasTag(words, block, blockSize))
@@ -429,11 +483,11 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
             throw CorruptTag(block, blockSize);
         }
 
-        CarveAt(words, owner, block, blockEnd, position, fullBytes);
+        CarveAt(words, linkOwner, block, blockEnd, position, fullBytes);
         return position;
     }
 
-    /// <summary>The end of <see cref="CarveFirstFit"/> in checked mode: the range must hold no live byte (FL-LIVE) before the tag is checked and the range carved.</summary>
+    /// <summary>The end of <see cref="CarveFirstFit{TWords, TFit}"/> in checked mode: the range must hold no live byte (FL-LIVE) before the tag is checked and the range carved.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private long CarveChecked<TWords>(TWords words, long linkOwner, long block, long blockSize, long position, long fullBytes)
         where TWords : struct, IWordAccess
@@ -519,20 +573,38 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
     /// keeps only what the unvalidated walk kept; each node's limit follows from the node above it
     /// (<see cref="LimitBelow"/>), and above's next word is below, so neither needs a variable of its own in the loop.
     /// Never inlined, with no call in the loop and none after it that anything outlives (the throws are cold), for
-    /// the reason given at <see cref="CarveFirstFit"/>.
+    /// the reason given at <see cref="CarveFirstFit{TWords}"/>.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void InsertFreeRange<TWords>(TWords words, long start, long length)
         where TWords : struct, IWordAccess
     {
+        // start >= 0, so the loop test also stops at the end of the list (and at any negative link).
+        Debug.Assert(start >= 0, "a freed range starts inside the heap");
         long aboveLinkOwner = EndOfList;
         long above = EndOfList;
         long below = _head;
-        while (below != EndOfList && below >= start)
+        while (below >= start)
         {
             aboveLinkOwner = above;
             above = below;
-            below = ReadCheckedNext(words, below);
+            below = words.Read(above + NextWordOffset);
+
+            // ReadCheckedNext's rule in two tests, as in CarveFirstFit: the range test lets through the end of the
+            // list and -NODE, -2 NODE; the alignment test stops the end, which is let through here, and the
+            // other two end the loop and are reported just after it.
+            if ((ulong)(below + (2 * NodeBytes)) > (ulong)above || (below & (NodeBytes - 1)) != 0)
+            {
+                if (below != EndOfList)
+                {
+                    throw CorruptLink(above, below);
+                }
+            }
+        }
+
+        if (below < EndOfList)
+        {
+            throw CorruptLink(above, below);
         }
 
         long end = start + length;

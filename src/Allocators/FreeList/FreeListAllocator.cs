@@ -401,6 +401,7 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         // carries two offsets, and the rule for a size, NODE <= size and block + size <= limit, is one unsigned compare.
         long owner = words.SizeBytes + NodeBytes;
         long blockSize;
+        long position;
         while (true)
         {
             // The size's bounds; its alignment is tested with the next word's, or on leaving the loop, before the
@@ -411,7 +412,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
                 throw CorruptSize(block, blockSize, owner - NodeBytes);
             }
 
-            if (default(TFit).Slack(block, blockSize, fullBytes, alignmentMask) >= 0)
+            // block + blockSize >= NODE and fullBytes <= long.MaxValue - 15, so the position cannot overflow.
+            position = default(TFit).HighestPosition(block, blockSize, fullBytes, alignmentMask);
+            if (position >= block)
             {
                 break;
             }
@@ -455,9 +458,6 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         }
 
         long blockEnd = block + blockSize;
-
-        // blockEnd >= NODE and fullBytes <= long.MaxValue - 15, so the difference cannot overflow.
-        long position = (blockEnd - fullBytes) & alignmentMask;
 
         // §1 skips the block when `full >= end`, a guard against unsigned underflow of `end - full`. A block that
         // holds an aligned position at or above its start ends at least fullBytes + block, so only an exact fit of the

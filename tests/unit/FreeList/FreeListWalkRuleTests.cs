@@ -146,6 +146,34 @@ public sealed class FreeListWalkRuleTests
         }
     }
 
+    [Theory]
+    [InlineData(Backing.Slab)]
+    [InlineData(Backing.Native)]
+    [InlineData(Backing.Interface)]
+    public void AHugeAlignedRequestFitsNoSmallBlock(Backing backing)
+    {
+        // The only free block is [16, 32). For fullBytes = long.MaxValue - 15 at alignment 64, §1's highest position
+        // (16 + 16 - fullBytes) & ~63 is long.MinValue: below the block, so no fit; a position taken as a difference
+        // from the block would wrap to a large positive "fit" and carve at long.MinValue. (The exact-fit policy lets
+        // the fill take [0, 16) too, so the block at 16 has no free neighbour.)
+        (FreeListAllocator allocator, _, IDisposable? owned) = Setup(backing, exactFitAtHeapBase: true);
+        using (owned)
+        {
+            while (allocator.TryAllocate(16, 16, out _))
+            {
+            }
+
+            allocator.Free(16, 16, 16);
+            Assert.Equal([new AddressRange(16, 16)], allocator.GetFreeBlocks());
+
+            Assert.False(allocator.TryAllocate(long.MaxValue - 15, 64, out _));
+            Assert.False(allocator.TryAllocate(long.MaxValue - 15, 16, out _));
+            Assert.Equal([new AddressRange(16, 16)], allocator.GetFreeBlocks());
+            Assert.Equal(16, allocator.FreeBytes);
+            Assert.Equal(1, allocator.PageCount);
+        }
+    }
+
     private static void Run(FreeListAllocator allocator, Operation operation)
     {
         switch (operation)
@@ -168,7 +196,7 @@ public sealed class FreeListWalkRuleTests
         }
     }
 
-    private static (FreeListAllocator Allocator, ILinearMemory Bytes, IDisposable? Owned) Setup(Backing backing)
+    private static (FreeListAllocator Allocator, ILinearMemory Bytes, IDisposable? Owned) Setup(Backing backing, bool exactFitAtHeapBase = false)
     {
         ILinearMemory bytes;
         ILinearMemory heap;
@@ -189,7 +217,7 @@ public sealed class FreeListWalkRuleTests
                 break;
         }
 
-        var allocator = new FreeListAllocator(heap);
+        var allocator = new FreeListAllocator(heap, new FreeListOptions { ExactFitAtHeapBase = exactFitAtHeapBase });
         for (int i = 0; i < 6; i++)
         {
             Assert.True(allocator.TryAllocate(16, 1, out long offset));

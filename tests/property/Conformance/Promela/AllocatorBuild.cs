@@ -124,8 +124,8 @@ internal sealed record PlantedBug(string Name, string File, string Line, string 
     public static PlantedBug FreeListSkipsAWholeBlockCarve { get; } = new(
         "free list: carve at a block's start refused",
         "src/Allocators/FreeList/FreeListAllocator.cs",
-        "if (default(TFit).Slack(block, blockSize, fullBytes, alignmentMask) >= 0)",
-        "if (default(TFit).Slack(block, blockSize, fullBytes, alignmentMask) > 0)");
+        "if (position >= block)",
+        "if (position > block)");
 
     /// <summary>
     /// At exactly the warm threshold the pool still takes a cold slot instead of evicting the least recently freed warm

@@ -41,10 +41,78 @@ public sealed partial class SegregatedFitAllocator
     /// <summary>Lowers or raises the front cache's depth without touching what is parked.</summary>
     internal void SetFrontCacheDepthForTest(int depth) => _frontCacheDepth = depth;
 
+    /// <summary>Overwrites a record's state and nothing else (lists, bitmaps, counters and the offset map stay as they are).</summary>
+    internal void SetStateForTest(int handle, BlockState state) => _records[handle].State = state;
+
+    internal void SetPhysicalNextForTest(int handle, int next) => _records[handle].PhysicalNext = next;
+
+    /// <summary>Overwrites entry <paramref name="index"/> of the stack of records free for reuse, leaving its length as it is.</summary>
+    internal void SetReuseStackEntryForTest(int index, int handle) => _deadRecords[index] = handle;
+
+    /// <summary>How many records have ever been handed out: the record table's high-water mark.</summary>
+    internal int RecordsHandedOutForTest => _recordHighWater;
+
+    internal void FlipFirstLevelBitForTest(int firstLevel) => _firstLevelMap ^= 1UL << firstLevel;
+
+    /// <summary>Points list (<paramref name="firstLevel"/>, <paramref name="secondLevel"/>)'s head and tail at one block, whatever list it is on.</summary>
+    internal void SetListEndsForTest(int firstLevel, int secondLevel, int handle)
+    {
+        int list = ListIndex(firstLevel, secondLevel);
+        _listHeads[list] = handle;
+        _listTails[list] = handle;
+    }
+
+    /// <summary>Moves a free block to the list of blocks of <paramref name="units"/> granules (bitmaps and counters follow); its size is unchanged.</summary>
+    internal void FileFreeBlockAsForTest(int handle, long units)
+    {
+        long size = _records[handle].Size;
+        RemoveFree(handle);
+        _records[handle].Size = units << GranuleShift;
+        InsertFree(handle);
+        _freeBytes += size - _records[handle].Size;
+        _records[handle].Size = size;
+    }
+
+    internal void SetCachedBytesForTest(long cachedBytes) => _cachedBytes = cachedBytes;
+
+    /// <summary>Points the offset table's entry for a used <paramref name="offset"/> at another record; returns the entry's slot.</summary>
+    internal int SetUsedOffsetHandleForTest(long offset, int handle)
+    {
+        int slot = _usedByOffset.Find(offset, _records);
+        _usedByOffset.SetEntryForTest(slot, UsedOffsetTable.Tag(offset), handle);
+        return slot;
+    }
+
+    /// <summary>
+    /// Moves the offset table's entry for a used <paramref name="offset"/> to the next empty slot after its own, leaving
+    /// its old slot empty, so a lookup from the entry's home slot stops before reaching it; returns the new slot.
+    /// </summary>
+    internal int MoveUsedOffsetForTest(long offset)
+    {
+        int slot = _usedByOffset.Find(offset, _records);
+        int target = slot;
+        do
+        {
+            target = (target + 1) % _usedByOffset.SlotCount;
+        }
+        while (_usedByOffset.IsOccupied(target));
+
+        _usedByOffset.SetEntryForTest(target, UsedOffsetTable.Tag(offset), _usedByOffset.HandleAt(slot));
+        _usedByOffset.SetEntryForTest(slot, 0, None);
+        return target;
+    }
+
     /// <summary>Marks a used block free and lists it, without coalescing and without touching the offset map.</summary>
     internal void MarkFreeWithoutCoalescingForTest(int handle)
     {
         _usedBlockCount--;
         InsertFree(handle);
+    }
+
+    /// <content>The offset table's corruption hook.</content>
+    private sealed partial class UsedOffsetTable
+    {
+        /// <summary>Writes <paramref name="slot"/> directly, bypassing probing and the count (<see cref="None"/> empties it).</summary>
+        public void SetEntryForTest(int slot, uint tag, int handle) => _entries[slot] = new Entry(tag, handle);
     }
 }

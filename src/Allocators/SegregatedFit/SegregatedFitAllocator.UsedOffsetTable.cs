@@ -21,7 +21,7 @@ public sealed partial class SegregatedFitAllocator
     /// (measured: half full made a steady-state operation about half as costly again). Lookups end at an empty
     /// slot, which the table always has.
     /// </remarks>
-    private sealed class UsedOffsetTable
+    private sealed partial class UsedOffsetTable
     {
         private const ulong FibonacciMultiplier = 0x9E3779B97F4A7C15UL;
         private const int MinimumSlots = 16;

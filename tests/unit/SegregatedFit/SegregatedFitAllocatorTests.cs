@@ -167,6 +167,52 @@ public sealed class SegregatedFitAllocatorTests
         allocator.CheckInvariants();
     }
 
+    [Fact]
+    public void ChurnReusesTheRecordsOfMergedBlocksInsteadOfGrowingTheRecordTable()
+    {
+        // Metadata is bounded by the most blocks ever live at once, not by the number of operations.
+        var allocator = new SegregatedFitAllocator(4096);
+        for (int round = 0; round < 1000; round++)
+        {
+            Assert.True(allocator.TryAllocate(16, 1, out long a));
+            Assert.True(allocator.TryAllocate(32, 1, out long b));
+            allocator.Free(a, 16, 1);
+            allocator.Free(b, 32, 1);
+        }
+
+        Assert.Equal(3, allocator.RecordsHandedOutForTest);
+        Assert.Equal([new AddressRange(0, 4096)], FreeRanges(allocator));
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void LargestFreeBlockIsZeroWhenEveryByteIsUsed()
+    {
+        var allocator = new SegregatedFitAllocator(4096);
+        Assert.True(allocator.TryAllocate(4096, 1, out _));
+
+        Assert.Equal(0, allocator.LargestFreeBlock);
+        Assert.Equal(0, allocator.FreeBlockCount);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void AnAlignedRequestFitsAFreeBlockOfExactlyItsSufficientSize()
+    {
+        // The one free block, [16, 128), starts one granule past a 64-byte boundary: the largest possible gap
+        // (alignment minus a granule) lies before the aligned position, and the block holds exactly gap + size.
+        var allocator = new SegregatedFitAllocator(128);
+        Assert.True(allocator.TryAllocate(16, 1, out _));
+        Assert.Equal(112, allocator.SufficientFreeBlockBytes(64, 64));
+        Assert.Equal(112, allocator.LargestFreeBlock);
+
+        Assert.True(allocator.TryAllocate(64, 64, out long offset));
+
+        Assert.Equal(64, offset);
+        Assert.Equal([new AddressRange(16, 48)], FreeRanges(allocator));
+        allocator.CheckInvariants();
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(5)]

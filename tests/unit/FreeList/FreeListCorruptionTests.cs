@@ -25,6 +25,17 @@ public sealed class FreeListCorruptionTests
     private static FreeListAllocator Setup(bool checkedMode = false)
     {
         var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { CheckedMode = checkedMode });
+        CarveThreeFreeBlocks(allocator);
+        allocator.CheckInvariants();
+        return allocator;
+    }
+
+    /// <summary>
+    /// On an empty one-page heap: six 16-byte allocations from the top, then the first and third freed, leaving the
+    /// free list Top, Mid, Low. The corruption and walk-rule tests share this layout, whatever the memory.
+    /// </summary>
+    internal static void CarveThreeFreeBlocks(FreeListAllocator allocator)
+    {
         for (int i = 0; i < 6; i++)
         {
             Assert.True(allocator.TryAllocate(16, 1, out long offset));
@@ -34,8 +45,6 @@ public sealed class FreeListCorruptionTests
         allocator.Free(Top, 16, 1);
         allocator.Free(Mid, 16, 1);
         Assert.Equal([new AddressRange(Top, 16), new AddressRange(Mid, 16), new AddressRange(Low, Page - 96)], allocator.GetFreeBlocks());
-        allocator.CheckInvariants();
-        return allocator;
     }
 
     private static void AssertViolation(FreeListAllocator allocator, string expectedId)

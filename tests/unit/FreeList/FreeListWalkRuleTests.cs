@@ -218,15 +218,7 @@ public sealed class FreeListWalkRuleTests
         }
 
         var allocator = new FreeListAllocator(heap, new FreeListOptions { ExactFitAtHeapBase = exactFitAtHeapBase });
-        for (int i = 0; i < 6; i++)
-        {
-            Assert.True(allocator.TryAllocate(16, 1, out long offset));
-            Assert.Equal(Page - (16 * (i + 1)), offset);
-        }
-
-        allocator.Free(Top, 16, 1);
-        allocator.Free(Mid, 16, 1);
-        Assert.Equal([new AddressRange(Top, 16), new AddressRange(Mid, 16), new AddressRange(Low, Page - 96)], allocator.GetFreeBlocks());
+        FreeListCorruptionTests.CarveThreeFreeBlocks(allocator);
         return (allocator, bytes, owned);
     }
 }

@@ -23,6 +23,9 @@ public sealed partial class FreeListAllocator
     /// never throws anything but the violation, whatever the memory holds.
     /// </summary>
     /// <exception cref="InvariantViolationException">The first broken invariant, with its FL-* id.</exception>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         var blocks = new List<AddressRange>();

@@ -217,6 +217,9 @@ public sealed class TreeLand : ILand
     public void FlushTo(ILand target) => LandFlush.Move(this, target);
 
     /// <inheritdoc />
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         var nodes = new List<int>(_count);

@@ -12,6 +12,9 @@ public sealed partial class SegregatedFitAllocator
     /// O(records + lists). The checks run in an order where a single corruption is reported under its own id:
     /// SEG-ALIGNED, SEG-PHYS, SEG-NOFREENBR, SEG-BITMAP, SEG-LISTS, SEG-CACHE, SEG-CACHEBOUND, SEG-CONSERVE, SEG-USEDMAP.
     /// </remarks>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         Invariant.ThrowIfViolated(CheckAligned());

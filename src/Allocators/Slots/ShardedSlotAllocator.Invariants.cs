@@ -14,6 +14,9 @@ public sealed partial class ShardedSlotAllocator
     /// An invariant is broken; its id says which, and for a shard's invariant the subject names the shard and its
     /// local slot id.
     /// </exception>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         InvariantViolation? violation = null;

@@ -400,6 +400,9 @@ public sealed partial class SlotAllocator
     /// and diagnostics.
     /// </summary>
     /// <exception cref="Veralloc.Invariants.InvariantViolationException">An invariant is broken; its id says which.</exception>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         Veralloc.Invariants.InvariantViolation? violation;

@@ -138,6 +138,9 @@ public sealed class BumpAllocator : IOffsetAllocator
 
     /// <inheritdoc />
     /// <remarks>O(1) without tracking, O(live allocations) with it.</remarks>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         Invariant.ThrowIfViolated(

@@ -248,6 +248,9 @@ public sealed class FixedSizeBlockAllocator : IOffsetAllocator
     /// FSB-DISJOINT over all classes; then FSB-OWNED (every listed block is recorded as a listed block of its
     /// class, and the table lists no other block); then the fallback's invariants.
     /// </remarks>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         var all = new List<AddressRange>();

@@ -255,6 +255,9 @@ public sealed class LinkedListAllocator : IOffsetAllocator
 
     /// <inheritdoc />
     /// <remarks>O(regions · log regions). Order: LL-ACYCLIC, LL-BOUNDS, LL-ALIGNED, LL-MINSIZE, LL-DISJOINT, LL-CONSERVE, LL-ENDTAG.</remarks>
+    // Never inlined, so that a violation's stack trace always names the structure that found it, even where the
+    // JIT would inline this into a caller or into a delegate call it has devirtualised.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public void CheckInvariants()
     {
         var nodes = new List<long>();

@@ -400,8 +400,11 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         // otherwise: owner - NODE, with the head's owner taken to start one NODE past the heap end. So the loop
         // carries two offsets, and the rule for a size, NODE <= size and block + size <= limit, is one unsigned compare.
         long owner = words.SizeBytes + NodeBytes;
-        long blockSize;
-        long position;
+
+        // Assigned before their first use on every path; the initial values only let a mutation-testing build, which
+        // makes the loop's condition a runtime value, prove that too (docs/mutation.md). The JIT drops the stores.
+        long blockSize = 0;
+        long position = 0;
         while (true)
         {
             // The size's bounds; its alignment is tested with the next word's, or on leaving the loop, before the

@@ -47,10 +47,14 @@ public sealed class FreeListCorruptionTests
         Assert.Equal([new AddressRange(Top, 16), new AddressRange(Mid, 16), new AddressRange(Low, Page - 96)], allocator.GetFreeBlocks());
     }
 
-    private static void AssertViolation(FreeListAllocator allocator, string expectedId)
+    /// <summary>
+    /// The whole message is compared, not just the id: it is what a user reads to find the damage, so the node, the
+    /// values and the rule it names are part of the promise.
+    /// </summary>
+    private static void AssertViolation(FreeListAllocator allocator, string expectedId, string expectedMessage)
     {
         InvariantViolationException thrown = InvariantAssert.Violates(expectedId, allocator.CheckInvariants);
-        Assert.StartsWith(expectedId, thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(expectedMessage, thrown.Message);
     }
 
     [Fact]
@@ -61,7 +65,8 @@ public sealed class FreeListCorruptionTests
         allocator.Memory.WriteWord(Top + Next, Low);
         allocator.Memory.WriteWord(Low + Next, Mid);
         allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
-        AssertViolation(allocator, FreeListInvariantIds.Sorted);
+        AssertViolation(allocator, FreeListInvariantIds.Sorted,
+            "FL-SORTED at range #2 [0xffc0, 0xffd0): starts must be strictly descending, but range #1 [0x0, 0xffa0) is followed by [0xffc0, 0xffd0)");
     }
 
     [Fact]
@@ -70,7 +75,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Mid + Size, 32);
-        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent);
+        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent,
+            "FL-NONADJ at range #1 [0xffc0, 0xffe0): [0xffc0, 0xffe0) touches its list neighbour #0 [0xffe0, 0xfff0) (adjacent ranges must be merged)");
     }
 
     [Fact]
@@ -79,7 +85,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Low + Size, Page - 48);
-        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent);
+        AssertViolation(allocator, FreeListInvariantIds.NonAdjacent,
+            "FL-NONADJ at range #2 [0x0, 0xffd0): [0x0, 0xffd0) overlaps its list neighbour #1 [0xffc0, 0xffd0)");
     }
 
     [Fact]
@@ -88,7 +95,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Mid + Next, Low + 8);
-        AssertViolation(allocator, FreeListInvariantIds.Aligned);
+        AssertViolation(allocator, FreeListInvariantIds.Aligned,
+            "FL-ALIGNED at free list node #2 at 0x8: the link to it points at 0x8, which is not a multiple of NODE (16)");
     }
 
     [Fact]
@@ -97,7 +105,7 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Low + Size, Page - 96 - 8);
-        AssertViolation(allocator, FreeListInvariantIds.Aligned);
+        AssertViolation(allocator, FreeListInvariantIds.Aligned, "FL-ALIGNED at range #2 [0x0, 0xff98): size 65432 is not a multiple of 16");
     }
 
     [Theory]
@@ -112,7 +120,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Top + Next, target);
-        AssertViolation(allocator, FreeListInvariantIds.Bounds);
+        AssertViolation(allocator, FreeListInvariantIds.Bounds,
+            $"FL-BOUNDS at free list node #1 at 0x{target:x}: the link to it (the head or the previous node's next word) points outside the heap [0x0, 0x10000) minus one node");
         InvariantAssert.Violates(FreeListInvariantIds.Bounds, () => allocator.FreeBlockCount);
     }
 
@@ -125,7 +134,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Top + Size, topSize);
-        AssertViolation(allocator, FreeListInvariantIds.Bounds);
+        AssertViolation(allocator, FreeListInvariantIds.Bounds,
+            $"FL-BOUNDS at range #0 [0xffe0, 0x{unchecked(Top + topSize):x}): range must lie inside [0x0, 0x10000) but starts at 0xffe0 with size {topSize}");
     }
 
     [Theory]
@@ -137,7 +147,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Mid + Size, midSize);
-        AssertViolation(allocator, FreeListInvariantIds.MinimumSize);
+        AssertViolation(allocator, FreeListInvariantIds.MinimumSize,
+            $"FL-MINSIZE at range #1 [0xffc0, 0x{unchecked(Mid + midSize):x}): size {midSize} is below the minimum 16");
     }
 
     [Fact]
@@ -146,7 +157,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Low + Size, Page - 96 - 16);
-        AssertViolation(allocator, FreeListInvariantIds.Conserved);
+        AssertViolation(allocator, FreeListInvariantIds.Conserved,
+            "FL-CONSERVE at free list: the nodes' sizes sum to 65456 bytes, but the allocator records 65472 free bytes");
     }
 
     [Fact]
@@ -155,20 +167,23 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup(checkedMode: true);
         Assert.True(allocator.LiveTable!.Remove(Page - 16));
-        AssertViolation(allocator, FreeListInvariantIds.Conserved);
+        AssertViolation(allocator, FreeListInvariantIds.Conserved, "FL-CONSERVE at heap: free 65472 + live 48 = 65520 bytes, but 65536 are managed");
         InvariantAssert.Violates(FreeListInvariantIds.Conserved, () => allocator.LiveBytes);
     }
 
     [Theory]
     [TriggersInvariant(FreeListInvariantIds.Acyclic)]
-    [InlineData(Low)]
-    [InlineData(Mid)]
-    [InlineData(Top)]
-    public void AcyclicViolationIsReportedForACycle(long lastNext)
+    [InlineData(Low, Low)]
+    [InlineData(Mid, Low)]
+    [InlineData(Top, Mid)]
+    public void AcyclicViolationIsReportedForACycle(long lastNext, long elementAtTheBound)
     {
+        // A one-page heap holds at most PAGE / NODE = 4096 nodes; the walk stops at element #4096 (counting the head as
+        // #0) and names it: Top, Mid, Low, then round the cycle.
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Low + Next, lastNext);
-        AssertViolation(allocator, FreeListInvariantIds.Acyclic);
+        AssertViolation(allocator, FreeListInvariantIds.Acyclic,
+            $"FL-ACYCLIC at free list element #4096 {elementAtTheBound}: the walk did not end within 4096 elements, the most a well-formed free list can hold: the list is cyclic or corrupted");
         InvariantAssert.Violates(FreeListInvariantIds.Acyclic, allocator.GetFreeBlocks);
         InvariantAssert.Violates(FreeListInvariantIds.Acyclic, () => allocator.FreeBlockCount);
     }
@@ -181,7 +196,8 @@ public sealed class FreeListCorruptionTests
         Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
         Assert.True(table.Remove(Page - 48, out LiveAllocation moved));
         table.Add(Mid, moved);
-        AssertViolation(allocator, FreeListInvariantIds.Live);
+        AssertViolation(allocator, FreeListInvariantIds.Live,
+            "FL-LIVE at range #4 [0xffc0, 0xffd0): [0xffc0, 0xffd0) overlaps its list neighbour #3 [0xffc0, 0xffd0)");
     }
 
     [Fact]
@@ -193,7 +209,22 @@ public sealed class FreeListCorruptionTests
         // [P-96, P-64) swallows the live block at P-80; the entry at P-16 shrinks to keep the byte count.
         table[Page - 96] = table[Page - 96] with { RoundedSize = 32 };
         table[Page - 16] = table[Page - 16] with { RoundedSize = 0 };
-        AssertViolation(allocator, FreeListInvariantIds.Live);
+        AssertViolation(allocator, FreeListInvariantIds.Live,
+            "FL-LIVE at range #1 [0xffb0, 0xffc0): [0xffb0, 0xffc0) overlaps its list neighbour #0 [0xffa0, 0xffc0)");
+    }
+
+    [Theory]
+    [TriggersInvariant(FreeListInvariantIds.Live)]
+    [InlineData(Page - 16, 32, "0xfff0: its 32 bytes")]
+    [InlineData(Page, 16, "0x10000: its 16 bytes")]
+    [InlineData(-16, 16, "0xfffffffffffffff0: its 16 bytes")]
+    public void LiveViolationIsReportedForALiveEntryOutsideTheHeap(long offset, long roundedSize, string entryAndSize)
+    {
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
+        Assert.True(table.Remove(Page - 16, out LiveAllocation moved));
+        table[offset] = moved with { RoundedSize = roundedSize };
+        AssertViolation(allocator, FreeListInvariantIds.Live, $"FL-LIVE at live allocation at {entryAndSize} must lie inside the heap [0x0, 0x10000)");
     }
 
     [Fact]
@@ -203,7 +234,7 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup(checkedMode: true);
         Dictionary<long, LiveAllocation> table = allocator.LiveTable!;
         table[Page - 48] = table[Page - 48] with { Alignment = 32 };
-        AssertViolation(allocator, FreeListInvariantIds.Live);
+        AssertViolation(allocator, FreeListInvariantIds.Live, "FL-LIVE at live allocation at 0xffd0: offset is not a multiple of its effective alignment 32");
     }
 
     [Fact]
@@ -212,7 +243,8 @@ public sealed class FreeListCorruptionTests
     {
         FreeListAllocator allocator = Setup();
         allocator.Memory.WriteWord(Page - 96 - 8, 0x1111_1111_1111_1111);
-        AssertViolation(allocator, FreeListInvariantIds.Tagged);
+        AssertViolation(allocator, FreeListInvariantIds.Tagged,
+            $"FL-TAG at free list node at 0x0: its last word (at 0xff98) holds {0x1111_1111_1111_1111}, not the block's tag {FreeListAllocator.Tag(Low, Page - 96)}");
     }
 
     [Fact]

@@ -168,7 +168,8 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup(checkedMode: true);
         Assert.True(allocator.LiveTable!.Remove(Page - 16));
         AssertViolation(allocator, FreeListInvariantIds.Conserved, "FL-CONSERVE at heap: free 65472 + live 48 = 65520 bytes, but 65536 are managed");
-        InvariantAssert.Violates(FreeListInvariantIds.Conserved, () => allocator.LiveBytes);
+        InvariantViolationException fromQuery = InvariantAssert.Violates(FreeListInvariantIds.Conserved, () => allocator.LiveBytes);
+        Assert.Equal("FL-CONSERVE at heap: heap 65536 - free 65472 = 64 live bytes, but the live table holds 48", fromQuery.Message);
     }
 
     [Theory]
@@ -259,7 +260,10 @@ public sealed class FreeListCorruptionTests
 
         InvariantViolationException thrown = InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
 
-        Assert.Contains($"node {Low}", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            "FL-TAG at node 0: its size word 65456 says the block ends at 65456, but its last word there does not hold the block's tag " +
+            "(a size rewritten into live memory, or client code wrote into free memory?): the list is corrupted; nothing was changed",
+            thrown.Message);
         Assert.Equal(before, Snapshot(allocator));
     }
 
@@ -276,6 +280,189 @@ public sealed class FreeListCorruptionTests
 
         Assert.Contains($"node {Low}", thrown.Message, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void ASizeRestoredAfterACarveFromTheTopIsCaughtByItsTag()
+    {
+        // [0, P) gives its top 16 bytes: the block shrinks to [0, P-16), and its old tag word (P-8) is now live memory.
+        // Rewriting the size to P would hand out the live block again unless that old tag was erased.
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
+        Assert.True(allocator.TryAllocate(16, 1, out long live));
+        Assert.Equal(Page - 16, live);
+        allocator.Memory.WriteWord(Low + Size, Page);
+        string before = Snapshot(allocator);
+
+        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
+
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Theory]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ASizeRestoredAfterAMergeIsCaughtByItsTag(bool mergeBothSides)
+    {
+        // Blocks A [P-16, P), B [P-32, P-16), C [P-48, P-32) over the free [0, P-48). Freeing C merges it into the block
+        // below, [0, P-32); freeing B then merges with that block (and, with A freed first, with A above it too). The
+        // old tag of [0, P-32), at P-40, is inside the merged block: rewriting the size to P-32 must not pass its check.
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
+        for (int i = 1; i <= 3; i++)
+        {
+            Assert.True(allocator.TryAllocate(16, 1, out long offset));
+            Assert.Equal(Page - (16 * i), offset);
+        }
+
+        if (mergeBothSides)
+        {
+            allocator.Free(Page - 16, 16, 1);
+        }
+
+        allocator.Free(Page - 48, 16, 1);
+        allocator.Free(Page - 32, 16, 1);
+        Assert.Equal([new AddressRange(Low, mergeBothSides ? Page : Page - 16)], allocator.GetFreeBlocks());
+        allocator.Memory.WriteWord(Low + Size, Page - 32);
+        string before = Snapshot(allocator);
+
+        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
+
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Live)]
+    public void CheckedModeNeverHandsOutALiveByteEvenWhenTheTagAgrees()
+    {
+        // Low grown over the live block at P-96, with the matching tag written at its new end (inside that live block):
+        // the tag check passes, and only the live table can tell that the carve would hand out live bytes.
+        FreeListAllocator allocator = Setup(checkedMode: true);
+        allocator.Memory.WriteWord(Low + Size, Page - 80);
+        allocator.Memory.WriteWord(Page - 88, FreeListAllocator.Tag(Low, Page - 80));
+        string before = Snapshot(allocator);
+
+        InvariantAssert.Violates(FreeListInvariantIds.Live, () => allocator.TryAllocate(32, 16, out _));
+
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FreeingALiveBlockUnderAFreeNodeGrownOverItChangesNothing(bool checkedMode)
+    {
+        // Low grown over the live block at P-96 (the tag written there too). Checked mode knows the block is live, so
+        // the free node is the corrupted party (FL-LIVE); unchecked mode cannot tell, and reports the call's range.
+        FreeListAllocator allocator = Setup(checkedMode);
+        allocator.Memory.WriteWord(Low + Size, Page - 80);
+        allocator.Memory.WriteWord(Page - 88, FreeListAllocator.Tag(Low, Page - 80));
+        string before = Snapshot(allocator);
+
+        Exception thrown = Assert.ThrowsAny<Exception>(() => allocator.Free(Page - 96, 16, 1));
+
+        if (checkedMode)
+        {
+            var violation = Assert.IsType<InvariantViolationException>(thrown);
+            Assert.Equal(
+                "FL-LIVE at node 0: the free node [0, 65456) overlaps [65440, 65456), which the live table records as allocated: " +
+                "the list is corrupted (client code wrote into free memory?); nothing was changed",
+                violation.Message);
+        }
+        else
+        {
+            var argument = Assert.IsType<ArgumentException>(thrown);
+            Assert.Equal("offset", argument.ParamName);
+            Assert.StartsWith(
+                "The freed range [65440, 65456) overlaps the free block [0, 65456): a range must be live to be freed (double free, or a wrong offset or size).",
+                argument.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    public void ADoubleFreeNamesTheFreeBlockItHits()
+    {
+        FreeListAllocator allocator = Setup();
+        string before = Snapshot(allocator);
+
+        ArgumentException thrown = Assert.Throws<ArgumentException>("offset", () => allocator.Free(Top, 16, 1));
+
+        Assert.StartsWith(
+            "The freed range [65504, 65520) overlaps the free block [65504, 65520): a range must be live to be freed (double free, or a wrong offset or size).",
+            thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.NonAdjacent)]
+    public void TheNodeAtOneNodeHeightMayNotLinkToNodeZero()
+    {
+        // A node at 16 has no room below it for a node and a gap, so its only valid link is the end of the list. (The
+        // opt-in exact fit at offset 0 lets the block at 0 be handed out, so that only [16, 32) is free.)
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { ExactFitAtHeapBase = true });
+        Assert.True(allocator.TryAllocate(Page - 32, 16, out long high));
+        Assert.Equal(32, high);
+        Assert.True(allocator.TryAllocate(16, 16, out long atSixteen));
+        Assert.Equal(16, atSixteen);
+        Assert.True(allocator.TryAllocate(16, 16, out long atZero));
+        Assert.Equal(0, atZero);
+        allocator.Free(16, 16, 16);
+        allocator.Memory.WriteWord(16 + Next, 0);
+        string before = Snapshot(allocator);
+
+        InvariantViolationException thrown = InvariantAssert.Violates(FreeListInvariantIds.NonAdjacent, () => allocator.TryAllocate(16, 16, out _));
+
+        Assert.Equal(
+            "FL-NONADJ at node 16: its next link 0 leaves no room for a node and a gap below this one: the list is corrupted (client code wrote into free memory?); nothing was changed",
+            thrown.Message);
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
+    public void TheNodeAtTwoNodesHeightMayLinkToNodeZeroAndLeaveTheListWhole()
+    {
+        // Free [32, 48) over free [0, 16) with live [16, 32) between: the lowest valid link of all, taken by a whole-block carve.
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
+        Assert.True(allocator.TryAllocate(Page - 48, 16, out long high));
+        Assert.Equal(48, high);
+        Assert.True(allocator.TryAllocate(16, 16, out long atThirtyTwo));
+        Assert.Equal(32, atThirtyTwo);
+        Assert.True(allocator.TryAllocate(16, 16, out long atSixteen));
+        Assert.Equal(16, atSixteen);
+        allocator.Free(32, 16, 16);
+        Assert.Equal([new AddressRange(32, 16), new AddressRange(0, 16)], allocator.GetFreeBlocks());
+
+        Assert.True(allocator.TryAllocate(16, 16, out long reused));
+
+        Assert.Equal(32, reused);
+        Assert.Equal([new AddressRange(0, 16)], allocator.GetFreeBlocks());
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Aligned)]
+    public void ASizeBothMisalignedAndBelowNodeIsReportedAsMisalignedFirst()
+    {
+        // CheckInvariants reports the first broken invariant in its documented order: FL-ALIGNED before FL-MINSIZE.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Mid + Size, 8);
+        AssertViolation(allocator, FreeListInvariantIds.Aligned, "FL-ALIGNED at range #1 [0xffc0, 0xffc8): size 8 is not a multiple of 16");
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Sorted)]
+    public void AListBothOutOfOrderAndOverlappingIsReportedAsUnsortedFirst()
+    {
+        // Top, Low, Mid, with Low grown over Mid: FL-SORTED comes before FL-NONADJ in the documented order.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Top + Next, Low);
+        allocator.Memory.WriteWord(Low + Next, Mid);
+        allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
+        allocator.Memory.WriteWord(Low + Size, Page - 48);
+        AssertViolation(allocator, FreeListInvariantIds.Sorted,
+            "FL-SORTED at range #2 [0xffc0, 0xffd0): starts must be strictly descending, but range #1 [0x0, 0xffd0) is followed by [0xffc0, 0xffd0)");
     }
 
     [Fact]

@@ -105,11 +105,33 @@ public sealed class FreeListWalkRuleTests
 
             InvariantViolationException thrown = InvariantAssert.Violates(expectedId, () => Run(allocator, operation));
 
-            Assert.Equal($"node {wordAt & ~(Node - 1)}", thrown.Violation.Subject);
+            long node = wordAt & ~(Node - 1);
+            Assert.Equal($"node {node}", thrown.Violation.Subject);
+            Assert.Equal(ExpectedMessage(node, wordAt - node == Size ? "size word" : "next link", value, expectedId), thrown.Message);
             Assert.Equal(before, bytes.GetSpan(0, (int)Page).ToArray());
             Assert.Equal(freeBefore, allocator.FreeBytes);
             Assert.Equal(1, allocator.PageCount);
         }
+    }
+
+    /// <summary>
+    /// The whole message, which names the rule the word broke; a size out of bounds names the limit it ran past (the
+    /// heap end for the head, else the node above, which in this layout is Top for Mid).
+    /// </summary>
+    private static string ExpectedMessage(long node, string word, long value, string id)
+    {
+        string rule = (word, id) switch
+        {
+            (_, FreeListInvariantIds.Aligned) => "is not a multiple of NODE (16)",
+            ("next link", FreeListInvariantIds.Bounds) => "lies outside the heap",
+            ("next link", FreeListInvariantIds.Sorted) => "does not go down, so the list may be cyclic",
+            ("next link", FreeListInvariantIds.NonAdjacent) => "leaves no room for a node and a gap below this one",
+            ("size word", FreeListInvariantIds.MinimumSize) => "is below NODE (16)",
+            ("size word", FreeListInvariantIds.Bounds) => $"runs past the heap end {Page}",
+            ("size word", FreeListInvariantIds.NonAdjacent) => $"runs into or touches the free node above, at {(node == Mid ? Top : -1)}",
+            _ => throw new ArgumentException($"no rule for a {word} reported as {id}", nameof(id)),
+        };
+        return $"{id} at node {node}: its {word} {value} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed";
     }
 
     [Theory]

@@ -84,6 +84,18 @@ public sealed partial class SegregatedFitAllocator
     }
 
     /// <summary>
+    /// Rewrites the offset table's entry for a used <paramref name="offset"/> to name the block at
+    /// <paramref name="namedOffset"/>, with that block's tag, so that only the named record's state can tell it is wrong;
+    /// returns the entry's slot.
+    /// </summary>
+    internal int SetUsedOffsetEntryForTest(long offset, long namedOffset)
+    {
+        int slot = _usedByOffset.Find(offset, _records);
+        _usedByOffset.SetEntryForTest(slot, UsedOffsetTable.Tag(namedOffset), HandleAtForTest(namedOffset));
+        return slot;
+    }
+
+    /// <summary>
     /// Moves the offset table's entry for a used <paramref name="offset"/> to the next empty slot after its own, leaving
     /// its old slot empty, so a lookup from the entry's home slot stops before reaching it; returns the new slot.
     /// </summary>

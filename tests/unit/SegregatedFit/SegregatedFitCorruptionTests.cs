@@ -264,6 +264,51 @@ public sealed class SegregatedFitCorruptionTests
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
+    public void UsedMapViolationIsReportedForAnEntryNamingAFreeBlockWithThatBlocksTag()
+    {
+        // The entry's tag agrees with the record it names, so only the record's state shows the entry is wrong.
+        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
+        int slot = allocator.SetUsedOffsetEntryForTest(used[1], used[0] + 16);
+
+        AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
+            $"SEG-USEDMAP at offset map slot {slot}: it names record 1, which is not a used or parked block with the slot's tag {(used[0] + 16) / 16}");
+    }
+
+    // With the record table exactly full, the first handle past the records handed out is past the array too: the
+    // checks must report it, never index with it (CheckInvariants throws nothing but the violation).
+
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
+    public void CacheViolationIsReportedForALinkPastTheRecordsWhenTheRecordTableIsFull()
+    {
+        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { FrontCacheDepth = 4, InitialBlockRecords = 2 });
+        Assert.True(allocator.TryAllocate(32, 16, out long parked));
+        allocator.Free(parked, 32, 16);
+        Assert.Equal(2, allocator.RecordsHandedOutForTest);
+        allocator.CheckInvariants();
+
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(parked), 2);
+
+        AssertReports(allocator, SegregatedFitInvariantIds.Cache, "SEG-CACHE at front cache list 2 element 2: only parked blocks belong on a front-cache list");
+    }
+
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
+    public void UsedMapViolationIsReportedForAnEntryPastTheRecordsWhenTheRecordTableIsFull()
+    {
+        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { InitialBlockRecords = 2 });
+        Assert.True(allocator.TryAllocate(32, 16, out long used));
+        Assert.Equal(2, allocator.RecordsHandedOutForTest);
+        allocator.CheckInvariants();
+
+        int slot = allocator.SetUsedOffsetHandleForTest(used, 2);
+
+        AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
+            $"SEG-USEDMAP at offset map slot {slot}: it names record 2, which is not a used or parked block with the slot's tag {used / 16}");
+    }
+
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
     public void UsedMapViolationIsReportedForAnEntryItsLookupCannotReach()
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);

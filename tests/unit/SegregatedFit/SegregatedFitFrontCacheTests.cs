@@ -193,4 +193,40 @@ public sealed class SegregatedFitFrontCacheTests
 
         return offsets;
     }
+
+    [Fact]
+    public void TheDeepestCacheIsAcceptedAndParksThatManyBlocksOfASize()
+    {
+        var allocator = new SegregatedFitAllocator(1 << 16, new SegregatedFitOptions { FrontCacheDepth = SegregatedFitOptions.MaxFrontCacheDepth });
+        var blocks = new long[SegregatedFitOptions.MaxFrontCacheDepth + 1];
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            Assert.True(allocator.TryAllocate(16, 16, out blocks[i]));
+        }
+
+        foreach (long block in blocks)
+        {
+            allocator.Free(block, 16, 16);
+        }
+
+        Assert.Equal(SegregatedFitOptions.MaxFrontCacheDepth, allocator.FrontCachedBlockCount);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    public void ABlockOfExactlyTheCacheLimitIsParkedAndHandedOutAgain()
+    {
+        // 1 KiB is the largest size the cache takes, both when the block is freed and when it is asked for.
+        var allocator = new SegregatedFitAllocator(8192, new SegregatedFitOptions { FrontCacheDepth = 1 });
+        Assert.True(allocator.TryAllocate(SegregatedFitAllocator.FrontCacheMaxBlockBytes, 16, out long first));
+        Assert.True(allocator.TryAllocate(16, 16, out _));
+        allocator.Free(first, SegregatedFitAllocator.FrontCacheMaxBlockBytes, 16);
+        Assert.Equal(1, allocator.FrontCachedBlockCount);
+
+        Assert.True(allocator.TryAllocate(SegregatedFitAllocator.FrontCacheMaxBlockBytes, 16, out long again));
+
+        Assert.Equal(first, again);
+        Assert.Equal(0, allocator.FrontCachedBlockCount);
+        allocator.CheckInvariants();
+    }
 }

@@ -87,6 +87,11 @@ public sealed class FreeListWalkRuleTests
             cases.Add(backing, Operation.Allocate32, Mid + Size, 32, FreeListInvariantIds.NonAdjacent);
             cases.Add(backing, Operation.Allocate32At64, Mid + Size, 0, FreeListInvariantIds.MinimumSize);
             cases.Add(backing, Operation.Allocate32, Low + Size, long.MinValue, FreeListInvariantIds.MinimumSize);
+
+            // The neighbour walk's limits: the node above the merged-with neighbour (Top, for Mid) and the neighbour
+            // above (Mid, for Low).
+            cases.Add(backing, Operation.FreeBelowMid, Mid + Size, 32, FreeListInvariantIds.NonAdjacent);
+            cases.Add(backing, Operation.FreeBelowMid, Low + Size, Page - 64, FreeListInvariantIds.NonAdjacent);
         }
 
         return cases;
@@ -116,7 +121,7 @@ public sealed class FreeListWalkRuleTests
 
     /// <summary>
     /// The whole message, which names the rule the word broke; a size out of bounds names the limit it ran past (the
-    /// heap end for the head, else the node above, which in this layout is Top for Mid).
+    /// heap end for the head, else the node above: Top for Mid, Mid for Low).
     /// </summary>
     private static string ExpectedMessage(long node, string word, long value, string id)
     {
@@ -128,7 +133,7 @@ public sealed class FreeListWalkRuleTests
             ("next link", FreeListInvariantIds.NonAdjacent) => "leaves no room for a node and a gap below this one",
             ("size word", FreeListInvariantIds.MinimumSize) => "is below NODE (16)",
             ("size word", FreeListInvariantIds.Bounds) => $"runs past the heap end {Page}",
-            ("size word", FreeListInvariantIds.NonAdjacent) => $"runs into or touches the free node above, at {(node == Mid ? Top : -1)}",
+            ("size word", FreeListInvariantIds.NonAdjacent) => $"runs into or touches the free node above, at {(node == Mid ? Top : node == Low ? Mid : -1)}",
             _ => throw new ArgumentException($"no rule for a {word} reported as {id}", nameof(id)),
         };
         return $"{id} at node {node}: its {word} {value} {rule}: the list is corrupted (client code wrote into free memory?); nothing was changed";

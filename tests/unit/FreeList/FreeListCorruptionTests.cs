@@ -299,6 +299,36 @@ public sealed class FreeListCorruptionTests
         Assert.Equal(before, Snapshot(allocator));
     }
 
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void ABlockHandedOutWholeIsNotHandedOutAgainThroughAStaleLink()
+    {
+        // Free A [P-16, P) over free B [P-64, P-32) over Low, with live blocks between. A 32-byte request takes B whole,
+        // and A's link moves on to Low. If that write were lost, A would still link to B, whose first words (next, size)
+        // the new owner has not touched yet: only B's erased tag shows that B is no longer free.
+        var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
+        long[] sizes = [16, 16, 32, 16];
+        long[] offsets = new long[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            Assert.True(allocator.TryAllocate(sizes[i], 16, out offsets[i]));
+        }
+
+        Assert.Equal([Page - 16, Page - 32, Page - 64, Page - 80], offsets);
+        allocator.Free(Page - 16, 16, 16);
+        allocator.Free(Page - 64, 32, 16);
+        Assert.True(allocator.TryAllocate(32, 16, out long whole));
+        Assert.Equal(Page - 64, whole);
+        Assert.Equal([new AddressRange(Page - 16, 16), new AddressRange(Low, Page - 80)], allocator.GetFreeBlocks());
+
+        allocator.Memory.WriteWord(Page - 16 + Next, Page - 64);
+        string before = Snapshot(allocator);
+
+        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
+
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
     [Theory]
     [TriggersInvariant(FreeListInvariantIds.Tagged)]
     [InlineData(false)]

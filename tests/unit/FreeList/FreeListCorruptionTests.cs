@@ -292,11 +292,7 @@ public sealed class FreeListCorruptionTests
         Assert.True(allocator.TryAllocate(16, 1, out long live));
         Assert.Equal(Page - 16, live);
         allocator.Memory.WriteWord(Low + Size, Page);
-        string before = Snapshot(allocator);
-
-        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
-
-        Assert.Equal(before, Snapshot(allocator));
+        AssertRejectedWithNothingChanged(allocator, FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
     }
 
     [Fact]
@@ -322,11 +318,7 @@ public sealed class FreeListCorruptionTests
         Assert.Equal([new AddressRange(Page - 16, 16), new AddressRange(Low, Page - 80)], allocator.GetFreeBlocks());
 
         allocator.Memory.WriteWord(Page - 16 + Next, Page - 64);
-        string before = Snapshot(allocator);
-
-        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
-
-        Assert.Equal(before, Snapshot(allocator));
+        AssertRejectedWithNothingChanged(allocator, FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
     }
 
     [Theory]
@@ -354,11 +346,7 @@ public sealed class FreeListCorruptionTests
         allocator.Free(Page - 32, 16, 1);
         Assert.Equal([new AddressRange(Low, mergeBothSides ? Page : Page - 16)], allocator.GetFreeBlocks());
         allocator.Memory.WriteWord(Low + Size, Page - 32);
-        string before = Snapshot(allocator);
-
-        InvariantAssert.Violates(FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
-
-        Assert.Equal(before, Snapshot(allocator));
+        AssertRejectedWithNothingChanged(allocator, FreeListInvariantIds.Tagged, () => allocator.TryAllocate(16, 1, out _));
     }
 
     [Fact]
@@ -370,11 +358,7 @@ public sealed class FreeListCorruptionTests
         FreeListAllocator allocator = Setup(checkedMode: true);
         allocator.Memory.WriteWord(Low + Size, Page - 80);
         allocator.Memory.WriteWord(Page - 88, FreeListAllocator.Tag(Low, Page - 80));
-        string before = Snapshot(allocator);
-
-        InvariantAssert.Violates(FreeListInvariantIds.Live, () => allocator.TryAllocate(32, 16, out _));
-
-        Assert.Equal(before, Snapshot(allocator));
+        AssertRejectedWithNothingChanged(allocator, FreeListInvariantIds.Live, () => allocator.TryAllocate(32, 16, out _));
     }
 
     [Theory]
@@ -525,6 +509,14 @@ public sealed class FreeListCorruptionTests
         {
             Assert.Equal(FreeListAllocator.Tag(block.Start, block.Size), allocator.Memory.ReadWord(block.End - 8));
         }
+    }
+
+    /// <summary>The operation reports the id, and the list, the counters and every heap byte are as they were.</summary>
+    private static void AssertRejectedWithNothingChanged(FreeListAllocator allocator, string expectedId, Action operation)
+    {
+        string before = Snapshot(allocator);
+        InvariantAssert.Violates(expectedId, operation);
+        Assert.Equal(before, Snapshot(allocator));
     }
 
     private static string Snapshot(FreeListAllocator allocator) =>

@@ -57,14 +57,20 @@ public sealed class FreeListCorruptionTests
         Assert.Equal(expectedMessage, thrown.Message);
     }
 
+    /// <summary>Relinks the list as Top, Low, Mid: out of address order, each node still sound.</summary>
+    private static void LinkTopLowMid(FreeListAllocator allocator)
+    {
+        allocator.Memory.WriteWord(Top + Next, Low);
+        allocator.Memory.WriteWord(Low + Next, Mid);
+        allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
+    }
+
     [Fact]
     [TriggersInvariant(FreeListInvariantIds.Sorted)]
     public void SortedViolationIsReported()
     {
         FreeListAllocator allocator = Setup();
-        allocator.Memory.WriteWord(Top + Next, Low);
-        allocator.Memory.WriteWord(Low + Next, Mid);
-        allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
+        LinkTopLowMid(allocator);
         AssertViolation(allocator, FreeListInvariantIds.Sorted,
             "FL-SORTED at range #2 [0xffc0, 0xffd0): starts must be strictly descending, but range #1 [0x0, 0xffa0) is followed by [0xffc0, 0xffd0)");
     }
@@ -471,9 +477,7 @@ public sealed class FreeListCorruptionTests
     {
         // Top, Low, Mid, with Low grown over Mid: FL-SORTED comes before FL-NONADJ in the documented order.
         FreeListAllocator allocator = Setup();
-        allocator.Memory.WriteWord(Top + Next, Low);
-        allocator.Memory.WriteWord(Low + Next, Mid);
-        allocator.Memory.WriteWord(Mid + Next, FreeListAllocator.EndOfList);
+        LinkTopLowMid(allocator);
         allocator.Memory.WriteWord(Low + Size, Page - 48);
         AssertViolation(allocator, FreeListInvariantIds.Sorted,
             "FL-SORTED at range #2 [0xffc0, 0xffd0): starts must be strictly descending, but range #1 [0x0, 0xffd0) is followed by [0xffc0, 0xffd0)");

@@ -309,14 +309,7 @@ public sealed class FreeListCorruptionTests
         // and A's link moves on to Low. If that write were lost, A would still link to B, whose first words (next, size)
         // the new owner has not touched yet: only B's erased tag shows that B is no longer free.
         var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
-        long[] sizes = [16, 16, 32, 16];
-        long[] offsets = new long[sizes.Length];
-        for (int i = 0; i < sizes.Length; i++)
-        {
-            Assert.True(allocator.TryAllocate(sizes[i], 16, out offsets[i]));
-        }
-
-        Assert.Equal([Page - 16, Page - 32, Page - 64, Page - 80], offsets);
+        AllocateAt(allocator, (16, Page - 16), (16, Page - 32), (32, Page - 64), (16, Page - 80));
         allocator.Free(Page - 16, 16, 16);
         allocator.Free(Page - 64, 32, 16);
         Assert.True(allocator.TryAllocate(32, 16, out long whole));
@@ -422,12 +415,7 @@ public sealed class FreeListCorruptionTests
         // A node at 16 has no room below it for a node and a gap, so its only valid link is the end of the list. (The
         // opt-in exact fit at offset 0 lets the block at 0 be handed out, so that only [16, 32) is free.)
         var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { ExactFitAtHeapBase = true });
-        Assert.True(allocator.TryAllocate(Page - 32, 16, out long high));
-        Assert.Equal(32, high);
-        Assert.True(allocator.TryAllocate(16, 16, out long atSixteen));
-        Assert.Equal(16, atSixteen);
-        Assert.True(allocator.TryAllocate(16, 16, out long atZero));
-        Assert.Equal(0, atZero);
+        AllocateAt(allocator, (Page - 32, 32), (16, 16), (16, 0));
         allocator.Free(16, 16, 16);
         allocator.Memory.WriteWord(16 + Next, 0);
         string before = Snapshot(allocator);
@@ -445,12 +433,7 @@ public sealed class FreeListCorruptionTests
     {
         // Free [32, 48) over free [0, 16) with live [16, 32) between: the lowest valid link of all, taken by a whole-block carve.
         var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1));
-        Assert.True(allocator.TryAllocate(Page - 48, 16, out long high));
-        Assert.Equal(48, high);
-        Assert.True(allocator.TryAllocate(16, 16, out long atThirtyTwo));
-        Assert.Equal(32, atThirtyTwo);
-        Assert.True(allocator.TryAllocate(16, 16, out long atSixteen));
-        Assert.Equal(16, atSixteen);
+        AllocateAt(allocator, (Page - 48, 48), (16, 32), (16, 16));
         allocator.Free(32, 16, 16);
         Assert.Equal([new AddressRange(32, 16), new AddressRange(0, 16)], allocator.GetFreeBlocks());
 
@@ -512,6 +495,16 @@ public sealed class FreeListCorruptionTests
         foreach (AddressRange block in allocator.GetFreeBlocks().Where(block => block.Size > FreeListAllocator.NodeBytes))
         {
             Assert.Equal(FreeListAllocator.Tag(block.Start, block.Size), allocator.Memory.ReadWord(block.End - 8));
+        }
+    }
+
+    /// <summary>Allocates each size at alignment 16 and checks that it lands at its expected offset.</summary>
+    private static void AllocateAt(FreeListAllocator allocator, params (long Size, long Offset)[] expected)
+    {
+        foreach ((long size, long offset) in expected)
+        {
+            Assert.True(allocator.TryAllocate(size, 16, out long allocated));
+            Assert.Equal(offset, allocated);
         }
     }
 

@@ -3,48 +3,23 @@ using Veralloc.Allocators.Memory;
 using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
 using Veralloc.Tests.Unit.Spec;
+using static Veralloc.Tests.Unit.FreeList.ThreeFreeBlocksLayout;
 
 namespace Veralloc.Tests.Unit.FreeList;
 
 /// <summary>
 /// For every FL-* id: corrupt the list in memory (or the checked-mode side table) so that exactly that
-/// invariant breaks first, and check that <see cref="FreeListAllocator.CheckInvariants"/> names it.
+/// invariant breaks first, and check that <see cref="FreeListAllocator.CheckInvariants"/> names it. Most start from
+/// <see cref="ThreeFreeBlocksLayout"/>.
 /// </summary>
 public sealed class FreeListCorruptionTests
 {
-    private const long Page = LinearMemory.PageBytes;
-    private const long Next = 0;
-    private const long Size = 8;
-
-    // Layout after setup (one page, P = PAGE): live 16-byte blocks at P-16, P-48, P-80, P-96;
-    // free list: Top [P-32, P-16), Mid [P-64, P-48), Low [0, P-96).
-    private const long Top = Page - 32;
-    private const long Mid = Page - 64;
-    private const long Low = 0;
-
     private static FreeListAllocator Setup(bool checkedMode = false)
     {
         var allocator = new FreeListAllocator(new SlabLinearMemory(maxPages: 1), new FreeListOptions { CheckedMode = checkedMode });
         CarveThreeFreeBlocks(allocator);
         allocator.CheckInvariants();
         return allocator;
-    }
-
-    /// <summary>
-    /// On an empty one-page heap: six 16-byte allocations from the top, then the first and third freed, leaving the
-    /// free list Top, Mid, Low. The corruption and walk-rule tests share this layout, whatever the memory.
-    /// </summary>
-    internal static void CarveThreeFreeBlocks(FreeListAllocator allocator)
-    {
-        for (int i = 0; i < 6; i++)
-        {
-            Assert.True(allocator.TryAllocate(16, 1, out long offset));
-            Assert.Equal(Page - (16 * (i + 1)), offset);
-        }
-
-        allocator.Free(Top, 16, 1);
-        allocator.Free(Mid, 16, 1);
-        Assert.Equal([new AddressRange(Top, 16), new AddressRange(Mid, 16), new AddressRange(Low, Page - 96)], allocator.GetFreeBlocks());
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Veralloc.Invariants;
 using Veralloc.Invariants.InvariantIds;
 using Veralloc.Tests.Unit.Reliability;
 using Veralloc.Tests.Unit.Spec;
+using static Veralloc.Tests.Unit.FreeList.ThreeFreeBlocksLayout;
 
 namespace Veralloc.Tests.Unit.FreeList;
 
@@ -12,19 +13,11 @@ namespace Veralloc.Tests.Unit.FreeList;
 /// (docs/design-notes/0018-freelist-walk-cost.md): a link's range test lets -NODE and -2 NODE through to a sign test,
 /// and a size's alignment is tested after the fit decision. These are the words those shortcuts handle: each must
 /// still be reported, at the node that holds it and with the id the full rule gives, before anything changes, by both
-/// fit rules and by the neighbour walk, over a direct backing and over the interface path.
+/// fit rules and by the neighbour walk, over a direct backing and over the interface path, in <see cref="ThreeFreeBlocksLayout"/>.
 /// </summary>
 public sealed class FreeListWalkRuleTests
 {
-    private const long Page = LinearMemory.PageBytes;
     private const long Node = FreeListAllocator.NodeBytes;
-    private const long Next = 0;
-    private const long Size = 8;
-
-    // Live 16-byte blocks at P-16, P-48, P-80, P-96; free list Top [P-32, P-16), Mid [P-64, P-48), Low [0, P-96).
-    private const long Top = Page - 32;
-    private const long Mid = Page - 64;
-    private const long Low = 0;
 
     public enum Backing
     {
@@ -245,7 +238,7 @@ public sealed class FreeListWalkRuleTests
         }
 
         var allocator = new FreeListAllocator(heap, new FreeListOptions { ExactFitAtHeapBase = exactFitAtHeapBase });
-        FreeListCorruptionTests.CarveThreeFreeBlocks(allocator);
+        CarveThreeFreeBlocks(allocator);
         return (allocator, bytes, owned);
     }
 }

@@ -156,7 +156,9 @@ public sealed partial class FreeListAllocator : IOffsetAllocator
         get
         {
             long heapBytes = HeapBytes;
-            long maxNodes = heapBytes / NodeBytes;
+            // Capped at int.MaxValue, the most this count (and the int result) can hold: from a 32 GiB heap on,
+            // heapBytes / NODE is larger, and a cyclic list would wrap the count instead of ending the loop.
+            long maxNodes = Math.Min(heapBytes / NodeBytes, int.MaxValue);
             int count = 0;
             for (long node = _head; node != EndOfList; node = ReadNext(node))
             {

@@ -250,6 +250,19 @@ public sealed class FreeListCorruptionTests
 
     [Fact]
     [TriggersInvariant(FreeListInvariantIds.Tagged)]
+    public void ALiveWordHoldingABlockSizeDoesNotPassForTheTagOfASizeGrownOverIt()
+    {
+        // The live block at P-96 stores 16 (the commonest length a client keeps) in the word where Low, grown to
+        // [0, P-80), would end. A tag that were the size alone, or any constant, would agree with that word; the tag
+        // mixes the block's offset and size (note 0015), so the grown size is still caught and nothing is handed out.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Page - 88, 16);
+        allocator.Memory.WriteWord(Low + Size, Page - 80);
+        AssertRejectedWithNothingChanged(allocator, FreeListInvariantIds.Tagged, () => allocator.TryAllocate(32, 16, out _));
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Tagged)]
     public void ASizeGrownIntoTheLiveBlockAboveIsNeverMerged()
     {
         // Low [0, P-96) grown to [0, P-80), over the live block at P-96, so that it seems to end where P-80 starts.
@@ -384,6 +397,22 @@ public sealed class FreeListCorruptionTests
     }
 
     [Fact]
+    public void AFreeStartingOnAFreeBlockNamesThatBlockEvenWhenItAlsoReachesTheNextOne()
+    {
+        // Mid freed again with the wrong size, 48: the range [P-64, P-16) covers Mid and Top. The report names the block
+        // the freed offset lands on, Mid, which is the block the client freed twice.
+        FreeListAllocator allocator = Setup();
+        string before = Snapshot(allocator);
+
+        ArgumentException thrown = Assert.Throws<ArgumentException>("offset", () => allocator.Free(Mid, 48, 1));
+
+        Assert.StartsWith(
+            "The freed range [65472, 65520) overlaps the free block [65472, 65488): a range must be live to be freed (double free, or a wrong offset or size).",
+            thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(allocator));
+    }
+
+    [Fact]
     [TriggersInvariant(FreeListInvariantIds.NonAdjacent)]
     public void TheNodeAtOneNodeHeightMayNotLinkToNodeZero()
     {
@@ -417,6 +446,18 @@ public sealed class FreeListCorruptionTests
         Assert.Equal(32, reused);
         Assert.Equal([new AddressRange(0, 16)], allocator.GetFreeBlocks());
         allocator.CheckInvariants();
+    }
+
+    [Fact]
+    [TriggersInvariant(FreeListInvariantIds.Bounds)]
+    public void ASizeBothPastTheHeapEndAndMisalignedIsReportedAsOutOfBoundsFirst()
+    {
+        // CheckInvariants reports the first broken invariant in its documented order: a node's FL-BOUNDS before its
+        // FL-ALIGNED. Top's size 40 is both misaligned and reaches 8 bytes past the heap end.
+        FreeListAllocator allocator = Setup();
+        allocator.Memory.WriteWord(Top + Size, 40);
+        AssertViolation(allocator, FreeListInvariantIds.Bounds,
+            "FL-BOUNDS at range #0 [0xffe0, 0x10008): range must lie inside [0x0, 0x10000) but starts at 0xffe0 with size 40");
     }
 
     [Fact]

@@ -150,6 +150,25 @@ public sealed class SegregatedFitBadInputTests
         allocator.CheckInvariants();
     }
 
+    [Fact]
+    public void TheCapacityMayReachMaxCapacityBytesExactly()
+    {
+        // The limit is inclusive, whether the capacity is given to the constructor or reached by Grow; one granule
+        // more is refused. The range is bookkeeping only (offsets), so a range this large costs no memory.
+        var atConstruction = new SegregatedFitAllocator(SegregatedFitAllocator.MaxCapacityBytes);
+        Assert.Equal(SegregatedFitAllocator.MaxCapacityBytes, atConstruction.CapacityBytes);
+        Assert.True(atConstruction.TryAllocate(16, 16, out _));
+        atConstruction.CheckInvariants();
+
+        SegregatedFitAllocator grown = WithOneAllocation(out _);
+        grown.Grow(SegregatedFitAllocator.MaxCapacityBytes - 4096);
+        Assert.Equal(SegregatedFitAllocator.MaxCapacityBytes, grown.CapacityBytes);
+        grown.CheckInvariants();
+        Snapshot before = Snapshot.Of(grown);
+        Assert.Throws<ArgumentOutOfRangeException>(() => grown.Grow(16));
+        Assert.Equal(before, Snapshot.Of(grown));
+    }
+
     private static SegregatedFitAllocator WithOneAllocation(out long offset)
     {
         var allocator = new SegregatedFitAllocator(4096);

@@ -52,6 +52,54 @@ public sealed class SegregatedFitCorruptionTests
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
+    public void PhysicalViolationIsReportedForAReuseStackEntryNeverHandedOut()
+    {
+        // The stack names the first record past the high-water mark, whose slot still holds a default record (which reads
+        // as dead). Popping it would hand that record out while the high-water mark still counts it as never used, so
+        // the next new record would be the same one.
+        SegregatedFitAllocator allocator = UsedFreeUsedUsedFreeWithOneDeadRecord(out _);
+        int highWater = allocator.RecordsHandedOutForTest;
+        allocator.SetReuseStackEntryForTest(0, highWater);
+
+        AssertReports(allocator, SegregatedFitInvariantIds.Physical,
+            $"SEG-PHYS at reuse stack entry #0: record {highWater} is on the reuse stack but is not a dead record");
+    }
+
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
+    public void PhysicalViolationIsReportedForALinkPastTheRecordsWhenTheRecordTableIsFull()
+    {
+        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { InitialBlockRecords = 2 });
+        Assert.True(allocator.TryAllocate(32, 16, out long used));
+        Assert.Equal(2, allocator.RecordsHandedOutForTest);
+        allocator.CheckInvariants();
+
+        int handle = allocator.HandleAtForTest(used);
+        allocator.SetPhysicalNextForTest(handle, 2);
+
+        AssertReports(allocator, SegregatedFitInvariantIds.Physical,
+            $"SEG-PHYS at physical link from {handle}: links to record 2, which is not a live record");
+    }
+
+    [Fact]
+    public void ADeadRecordsStaleFieldsAreNotCheckedAndAreRewrittenWhenTheRecordIsReused()
+    {
+        // Record 4, merged away, waits on the reuse stack with the fields of the block it was. Nothing reads them: the
+        // checker skips dead records, and the split that takes the record back writes every field.
+        SegregatedFitAllocator allocator = UsedFreeUsedUsedFreeWithOneDeadRecord(out _);
+        int recordsHandedOut = allocator.RecordsHandedOutForTest;
+        allocator.SetSizeForTest(4, 8);
+        allocator.CheckInvariants();
+
+        Assert.True(allocator.TryAllocate(16, 1, out long reused));
+        Assert.Equal(recordsHandedOut, allocator.RecordsHandedOutForTest);
+        allocator.CheckInvariants();
+        allocator.Free(reused, 16, 1);
+        allocator.CheckInvariants();
+    }
+
+    [Fact]
+    [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
     public void PhysicalViolationIsReportedForALinkToAMergedAwayRecord()
     {
         // The last block kept its link to the record it absorbed, as a merge that forgot to relink would leave it.

@@ -382,32 +382,22 @@ public sealed class FreeListCorruptionTests
         Assert.Equal(before, Snapshot(allocator));
     }
 
-    [Fact]
-    public void ADoubleFreeNamesTheFreeBlockItHits()
+    /// <summary>
+    /// A double free names the free block the freed offset lands on, the block the client freed twice: Top freed again,
+    /// and Mid freed again with a wrong size, 48, whose range [P-64, P-16) also covers Top.
+    /// </summary>
+    [Theory]
+    [InlineData(Top, 16, "[65504, 65520) overlaps the free block [65504, 65520)")]
+    [InlineData(Mid, 48, "[65472, 65520) overlaps the free block [65472, 65488)")]
+    public void ADoubleFreeNamesTheFreeBlockItLandsOn(long offset, long size, string rangeAndBlock)
     {
         FreeListAllocator allocator = Setup();
         string before = Snapshot(allocator);
 
-        ArgumentException thrown = Assert.Throws<ArgumentException>("offset", () => allocator.Free(Top, 16, 1));
+        ArgumentException thrown = Assert.Throws<ArgumentException>("offset", () => allocator.Free(offset, size, 1));
 
         Assert.StartsWith(
-            "The freed range [65504, 65520) overlaps the free block [65504, 65520): a range must be live to be freed (double free, or a wrong offset or size).",
-            thrown.Message, StringComparison.Ordinal);
-        Assert.Equal(before, Snapshot(allocator));
-    }
-
-    [Fact]
-    public void AFreeStartingOnAFreeBlockNamesThatBlockEvenWhenItAlsoReachesTheNextOne()
-    {
-        // Mid freed again with the wrong size, 48: the range [P-64, P-16) covers Mid and Top. The report names the block
-        // the freed offset lands on, Mid, which is the block the client freed twice.
-        FreeListAllocator allocator = Setup();
-        string before = Snapshot(allocator);
-
-        ArgumentException thrown = Assert.Throws<ArgumentException>("offset", () => allocator.Free(Mid, 48, 1));
-
-        Assert.StartsWith(
-            "The freed range [65472, 65520) overlaps the free block [65472, 65488): a range must be live to be freed (double free, or a wrong offset or size).",
+            $"The freed range {rangeAndBlock}: a range must be live to be freed (double free, or a wrong offset or size).",
             thrown.Message, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(allocator));
     }

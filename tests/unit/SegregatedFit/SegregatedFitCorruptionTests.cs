@@ -69,11 +69,7 @@ public sealed class SegregatedFitCorruptionTests
     [TriggersInvariant(SegregatedFitInvariantIds.Physical)]
     public void PhysicalViolationIsReportedForALinkPastTheRecordsWhenTheRecordTableIsFull()
     {
-        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { InitialBlockRecords = 2 });
-        Assert.True(allocator.TryAllocate(32, 16, out long used));
-        Assert.Equal(2, allocator.RecordsHandedOutForTest);
-        allocator.CheckInvariants();
-
+        SegregatedFitAllocator allocator = WithAFullRecordTable(out long used);
         int handle = allocator.HandleAtForTest(used);
         allocator.SetPhysicalNextForTest(handle, 2);
 
@@ -329,10 +325,8 @@ public sealed class SegregatedFitCorruptionTests
     [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
     public void CacheViolationIsReportedForALinkPastTheRecordsWhenTheRecordTableIsFull()
     {
-        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { FrontCacheDepth = 4, InitialBlockRecords = 2 });
-        Assert.True(allocator.TryAllocate(32, 16, out long parked));
+        SegregatedFitAllocator allocator = WithAFullRecordTable(out long parked, frontCacheDepth: 4);
         allocator.Free(parked, 32, 16);
-        Assert.Equal(2, allocator.RecordsHandedOutForTest);
         allocator.CheckInvariants();
 
         allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(parked), 2);
@@ -344,11 +338,7 @@ public sealed class SegregatedFitCorruptionTests
     [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
     public void UsedMapViolationIsReportedForAnEntryPastTheRecordsWhenTheRecordTableIsFull()
     {
-        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { InitialBlockRecords = 2 });
-        Assert.True(allocator.TryAllocate(32, 16, out long used));
-        Assert.Equal(2, allocator.RecordsHandedOutForTest);
-        allocator.CheckInvariants();
-
+        SegregatedFitAllocator allocator = WithAFullRecordTable(out long used);
         int slot = allocator.SetUsedOffsetHandleForTest(used, 2);
 
         AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
@@ -492,6 +482,19 @@ public sealed class SegregatedFitCorruptionTests
     }
 
     /// <summary>As <see cref="ThreeUsedTwoFree"/>, then used[2] freed: it absorbs the free rest, whose record 4 goes on the reuse stack.</summary>
+    /// <summary>
+    /// 4096 bytes with a record table of two entries, both handed out: a used 32-byte block and the free rest. A handle
+    /// of 2 is then just past the table, where a check that let it through would index outside the array.
+    /// </summary>
+    private static SegregatedFitAllocator WithAFullRecordTable(out long used, int frontCacheDepth = 0)
+    {
+        var allocator = new SegregatedFitAllocator(4096, new SegregatedFitOptions { FrontCacheDepth = frontCacheDepth, InitialBlockRecords = 2 });
+        Assert.True(allocator.TryAllocate(32, 16, out used));
+        Assert.Equal(2, allocator.RecordsHandedOutForTest);
+        allocator.CheckInvariants();
+        return allocator;
+    }
+
     private static SegregatedFitAllocator UsedFreeUsedUsedFreeWithOneDeadRecord(out long[] used)
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out used);

@@ -76,22 +76,20 @@ public sealed partial class SegregatedFitAllocator
     internal void SetCachedBytesForTest(long cachedBytes) => _cachedBytes = cachedBytes;
 
     /// <summary>Points the offset table's entry for a used <paramref name="offset"/> at another record; returns the entry's slot.</summary>
-    internal int SetUsedOffsetHandleForTest(long offset, int handle)
-    {
-        int slot = _usedByOffset.Find(offset, _records);
-        _usedByOffset.SetEntryForTest(slot, UsedOffsetTable.Tag(offset), handle);
-        return slot;
-    }
+    internal int SetUsedOffsetHandleForTest(long offset, int handle) => RewriteUsedOffsetEntry(offset, UsedOffsetTable.Tag(offset), handle);
 
     /// <summary>
     /// Rewrites the offset table's entry for a used <paramref name="offset"/> to name the block at
     /// <paramref name="namedOffset"/>, with that block's tag, so that only the named record's state can tell it is wrong;
     /// returns the entry's slot.
     /// </summary>
-    internal int SetUsedOffsetEntryForTest(long offset, long namedOffset)
+    internal int SetUsedOffsetEntryForTest(long offset, long namedOffset) =>
+        RewriteUsedOffsetEntry(offset, UsedOffsetTable.Tag(namedOffset), HandleAtForTest(namedOffset));
+
+    private int RewriteUsedOffsetEntry(long offset, uint tag, int handle)
     {
         int slot = _usedByOffset.Find(offset, _records);
-        _usedByOffset.SetEntryForTest(slot, UsedOffsetTable.Tag(namedOffset), HandleAtForTest(namedOffset));
+        _usedByOffset.SetEntryForTest(slot, tag, handle);
         return slot;
     }
 

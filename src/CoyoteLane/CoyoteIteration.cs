@@ -9,13 +9,20 @@ namespace Veralloc.CoyoteLane;
 /// </summary>
 /// <remarks>
 /// Coyote runs one controlled operation at a time, so the step log needs no synchronization; it is the interleaving
-/// printed when the iteration fails. The worker name flows with the task (an <see cref="AsyncLocal{T}"/>).
+/// printed when the iteration fails. That holds only until the first failure: once an assertion fails, Coyote detaches
+/// and the remaining workers run on uncontrolled. The log therefore freezes at the first failure, so the interleaving a
+/// bug reports, and the one its replay reports, end at the same step. The freeze flag is a plain field on purpose: the
+/// rewriter turns <see cref="Volatile"/> and <see cref="Interlocked"/> calls into scheduling points, which would change
+/// the schedules explored, and the flag is written under Coyote's control before it releases the other workers.
+/// The worker name flows with the task (an <see cref="AsyncLocal{T}"/>).
 /// </remarks>
 public sealed class CoyoteIteration
 {
     private static readonly AsyncLocal<string?> s_worker = new();
 
     private readonly List<string> _steps = [];
+
+    private bool _failed;
 
     /// <summary>The steps so far, each <c>worker: what</c>.</summary>
     public IReadOnlyList<string> Steps => _steps;
@@ -39,8 +46,17 @@ public sealed class CoyoteIteration
         }
     });
 
-    /// <summary>Records a step of the current worker (or of the test body, before and after the workers).</summary>
-    public void Step(string what) => _steps.Add($"{s_worker.Value ?? "main"}: {what}");
+    /// <summary>
+    /// Records a step of the current worker (or of the test body, before and after the workers); ignored after the
+    /// iteration has failed.
+    /// </summary>
+    public void Step(string what)
+    {
+        if (!_failed)
+        {
+            _steps.Add($"{s_worker.Value ?? "main"}: {what}");
+        }
+    }
 
     /// <summary>Fails the iteration unless <paramref name="condition"/> holds.</summary>
     public void Require(bool condition, string message)
@@ -51,10 +67,14 @@ public sealed class CoyoteIteration
         }
     }
 
-    /// <summary>Fails the iteration: Coyote stops, reports <paramref name="message"/> and keeps the schedule that led here.</summary>
+    /// <summary>
+    /// Fails the iteration: Coyote stops, reports <paramref name="message"/> and keeps the schedule that led here. The
+    /// step log ends with this failure; what other workers do afterwards is not recorded.
+    /// </summary>
     public void Fail(string message)
     {
         Step("FAILED: " + message);
+        _failed = true;
         Specification.Assert(false, "{0}", message);
     }
 }

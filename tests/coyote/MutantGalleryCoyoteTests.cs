@@ -31,6 +31,9 @@ public sealed class MutantGalleryCoyoteTests(ITestOutputHelper output)
             output.WriteLine($"{name}: {result.Statistics}");
             CoyoteBug bug = result.Bug ?? throw new Xunit.Sdk.XunitException($"{name} was not found by {strategy} seed {seed} in {result.Statistics.Iterations} iterations");
             output.WriteLine(bug.Format());
+            // The log freezes at the first failure: what uncontrolled workers do after it is not part of the bug.
+            Assert.Single(bug.Interleaving, step => step.Contains(": FAILED: ", StringComparison.Ordinal));
+            Assert.Contains(": FAILED: ", bug.Interleaving[^1], StringComparison.Ordinal);
 
             string path = Assert.IsType<string>(bug.TracePath);
             if (strategy != CoyoteStrategy.Portfolio)

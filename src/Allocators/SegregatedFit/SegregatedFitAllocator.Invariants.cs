@@ -218,81 +218,66 @@ public sealed partial class SegregatedFitAllocator
 
     private InvariantViolation? CheckFrontCache()
     {
-        // The parked entries come from a scan of the table's slots, not from lookups: SEG-USEDMAP, checked later,
-        // vouches for the probe runs.
-        var parkedEntries = new Dictionary<long, int>();
-        for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
-        {
-            if (_usedByOffset.IsOccupied(slot) && _usedByOffset.IsParkedAt(slot))
-            {
-                parkedEntries[_usedByOffset.OffsetAt(slot)] = _usedByOffset.HandleAt(slot);
-            }
-        }
-
-        var listed = new HashSet<long>();
+        // Walks are bounded by the record count, so a cyclic cache list is reported instead of looping.
+        var seen = new bool[_recordHighWater];
+        int parkedBlocks = 0;
         long parkedBytes = 0;
-        for (int units = 0; units < _frontCacheCounts.Length; units++)
+        for (int units = 0; units < _frontCacheHeads.Length; units++)
         {
-            int count = _frontCacheCounts[units];
-            if (count < 0 || count > _frontCacheStride)
+            int length = 0;
+            for (int handle = _frontCacheHeads[units]; handle != None; handle = _records[handle].FreeNext)
             {
-                return new InvariantViolation(SegregatedFitInvariantIds.Cache, string.Create(CultureInfo.InvariantCulture, $"front cache list {units}"),
-                    string.Create(CultureInfo.InvariantCulture, $"its count is {count}, but its stack holds 0..{_frontCacheStride} blocks"));
-            }
-
-            for (int index = 0; index < count; index++)
-            {
-                long offset = _frontCacheOffsets[(units * _frontCacheStride) + index];
-                string where = string.Create(CultureInfo.InvariantCulture, $"front cache list {units} element {index} (offset {offset})");
-                if (!parkedEntries.TryGetValue(offset, out int handle))
+                string where = string.Create(CultureInfo.InvariantCulture, $"front cache list {units} element {handle}");
+                if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Cached)
                 {
                     return new InvariantViolation(SegregatedFitInvariantIds.Cache, where, "only parked blocks belong on a front-cache list");
                 }
 
-                if (!listed.Add(offset))
+                if (seen[handle])
                 {
-                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, where, "the block is on a front-cache list more than once");
+                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, where, "the block is on a front-cache list more than once (or the list is cyclic)");
                 }
 
-                if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Used || _records[handle].Offset != offset)
-                {
-                    return new InvariantViolation(SegregatedFitInvariantIds.Cache, where,
-                        string.Create(CultureInfo.InvariantCulture, $"its offset-table entry names record {handle}, which is not the block at that offset"));
-                }
-
+                seen[handle] = true;
                 if (_records[handle].Size != (long)units << GranuleShift)
                 {
                     return new InvariantViolation(SegregatedFitInvariantIds.Cache, $"{where} {Block(handle)}",
                         string.Create(CultureInfo.InvariantCulture, $"list {units} holds blocks of {units} granules only"));
                 }
 
+                length++;
                 parkedBytes += _records[handle].Size;
             }
+
+            if (length != _frontCacheCounts[units])
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.Cache, string.Create(CultureInfo.InvariantCulture, $"front cache list {units}"),
+                    string.Create(CultureInfo.InvariantCulture, $"it holds {length} blocks but its count says {_frontCacheCounts[units]}"));
+            }
+
+            parkedBlocks += length;
         }
 
-        foreach ((long offset, int handle) in parkedEntries)
+        for (int handle = 0; handle < _recordHighWater; handle++)
         {
-            if (!listed.Contains(offset))
+            if (_records[handle].State == BlockState.Cached && !seen[handle])
             {
-                return new InvariantViolation(SegregatedFitInvariantIds.Cache, string.Create(CultureInfo.InvariantCulture, $"offset map entry {offset} (record {handle})"),
-                    "the block is parked but on no front-cache list");
+                return new InvariantViolation(SegregatedFitInvariantIds.Cache, Block(handle), "the block is parked but on no front-cache list");
             }
         }
 
-        return Invariant.Require(listed.Count == _cachedBlockCount && parkedBytes == _cachedBytes, SegregatedFitInvariantIds.Cache, "front cache counters",
-            () => $"the lists park {listed.Count} blocks of {parkedBytes} bytes, but the counters say {_cachedBlockCount} blocks of {_cachedBytes} bytes");
+        return Invariant.Require(parkedBlocks == _cachedBlockCount && parkedBytes == _cachedBytes, SegregatedFitInvariantIds.Cache, "front cache counters",
+            () => $"the lists park {parkedBlocks} blocks of {parkedBytes} bytes, but the counters say {_cachedBlockCount} blocks of {_cachedBytes} bytes");
     }
 
     private InvariantViolation? CheckFrontCacheBounds()
     {
-        // Parked blocks live only on the lists of 1..64 granules (SEG-CACHE), so with no lists nothing is parked and no
-        // parked block is above the limit.
-        if (_frontCacheDepth == 0 && _frontCacheCounts.Length != 0)
+        if (_frontCacheDepth == 0 && _frontCacheHeads.Length != 0)
         {
             return new InvariantViolation(SegregatedFitInvariantIds.CacheBound, "front cache", "the cache is off but has lists");
         }
 
-        for (int units = 0; units < _frontCacheCounts.Length; units++)
+        for (int units = 0; units < _frontCacheHeads.Length; units++)
         {
             if (_frontCacheCounts[units] > _frontCacheDepth || (units == 0 && _frontCacheCounts[units] != 0))
             {
@@ -301,34 +286,47 @@ public sealed partial class SegregatedFitAllocator
             }
         }
 
+        for (int handle = 0; handle < _recordHighWater; handle++)
+        {
+            if (_records[handle].State == BlockState.Cached && (_frontCacheDepth == 0 || _records[handle].Size > _frontCacheLimitBytes))
+            {
+                return new InvariantViolation(SegregatedFitInvariantIds.CacheBound, Block(handle),
+                    string.Create(CultureInfo.InvariantCulture, $"parked, but the cache parks only blocks of at most {_frontCacheLimitBytes} bytes (depth {_frontCacheDepth})"));
+            }
+        }
+
         return null;
     }
 
     private InvariantViolation? CheckConservation()
     {
-        // A parked block's record still says used: the counters split those blocks into used and parked.
         long freeBytes = 0;
         long usedBytes = 0;
+        long parkedBytes = 0;
         int freeBlocks = 0;
         int usedBlocks = 0;
         for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
-            if (_records[handle].State == BlockState.Free)
+            switch (_records[handle].State)
             {
-                freeBytes += _records[handle].Size;
-                freeBlocks++;
-            }
-            else
-            {
-                usedBytes += _records[handle].Size;
-                usedBlocks++;
+                case BlockState.Free:
+                    freeBytes += _records[handle].Size;
+                    freeBlocks++;
+                    break;
+                case BlockState.Cached:
+                    parkedBytes += _records[handle].Size;
+                    break;
+                default:
+                    usedBytes += _records[handle].Size;
+                    usedBlocks++;
+                    break;
             }
         }
 
-        return RangeSequenceChecks.Conserved(freeBytes, usedBytes, _capacityBytes, SegregatedFitInvariantIds.Conserve, "range")
-            ?? Invariant.Require(freeBytes == _freeBytes && freeBlocks == _freeBlockCount && usedBlocks == _usedBlockCount + _cachedBlockCount,
+        return RangeSequenceChecks.Conserved(freeBytes + parkedBytes, usedBytes, _capacityBytes, SegregatedFitInvariantIds.Conserve, "range")
+            ?? Invariant.Require(freeBytes == _freeBytes && freeBlocks == _freeBlockCount && usedBlocks == _usedBlockCount,
                 SegregatedFitInvariantIds.Conserve, "counters",
-                () => $"the blocks hold {freeBytes} free bytes in {freeBlocks} free blocks and {usedBlocks} used or parked blocks, but the counters say {_freeBytes} bytes, {_freeBlockCount} free, {_usedBlockCount} used and {_cachedBlockCount} parked");
+                () => $"the blocks hold {freeBytes} free bytes in {freeBlocks} free blocks and {usedBlocks} used blocks, but the counters say {_freeBytes} bytes, {_freeBlockCount} free and {_usedBlockCount} used");
     }
 
     private InvariantViolation? CheckUsedMap()
@@ -354,21 +352,25 @@ public sealed partial class SegregatedFitAllocator
             }
 
             int handle = _usedByOffset.HandleAt(slot);
-            long offset = _usedByOffset.OffsetAt(slot);
-            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State != BlockState.Used || _records[handle].Offset != offset)
+            if ((uint)handle >= (uint)_recordHighWater || _records[handle].State is not (BlockState.Used or BlockState.Cached)
+                || UsedOffsetTable.Tag(_records[handle].Offset) != _usedByOffset.TagAt(slot))
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map slot {slot}",
-                    $"it names record {handle}, which is not a used or parked block at the slot's offset {offset}");
+                    $"it names record {handle}, which is not a used or parked block with the slot's tag {_usedByOffset.TagAt(slot)}");
             }
 
-            int smallUnits = _usedByOffset.SmallUnitsAt(slot);
-            if (smallUnits != UsedOffsetTable.SmallUnits(_records[handle].Size))
+        }
+
+        // Every entry names a used record, so the lookups below read only valid records.
+        for (int slot = 0; slot < _usedByOffset.SlotCount; slot++)
+        {
+            if (!_usedByOffset.IsOccupied(slot))
             {
-                return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map slot {slot} {Block(handle)}",
-                    $"it records {smallUnits} granules; a block of at most {FrontCacheMaxBlockBytes} bytes must record its size in granules, a larger one 0");
+                continue;
             }
 
-            if (_usedByOffset.Find(offset) != slot)
+            long offset = _records[_usedByOffset.HandleAt(slot)].Offset;
+            if (_usedByOffset.Find(offset, _records) != slot)
             {
                 return new InvariantViolation(SegregatedFitInvariantIds.UsedMap, $"offset map entry {offset}",
                     $"a lookup of offset {offset} does not reach slot {slot}, where it is stored: its probe run is broken");

@@ -30,19 +30,13 @@ public sealed partial class SegregatedFitAllocator
 
     internal void SetFreeBytesForTest(long freeBytes) => _freeBytes = freeBytes;
 
-    internal void ForgetUsedOffsetForTest(long offset) => _usedByOffset.RemoveAt(_usedByOffset.Find(offset));
+    internal void ForgetUsedOffsetForTest(long offset) => _usedByOffset.RemoveAt(_usedByOffset.Find(offset, _records));
 
     /// <summary>Unlinks a free block from its list (bitmaps and counters follow) but leaves it marked free.</summary>
     internal void UnlinkFreeBlockForTest(int handle) => RemoveFree(handle);
 
-    /// <summary>Overwrites entry <paramref name="index"/> (0: the oldest) of front-cache list <paramref name="units"/>, leaving its count as it is.</summary>
-    internal void SetFrontCacheEntryForTest(int units, int index, long offset) => _frontCacheOffsets[(units * _frontCacheStride) + index] = offset;
-
-    /// <summary>Overwrites front-cache list <paramref name="units"/>'s count, leaving its entries as they are.</summary>
-    internal void SetFrontCacheCountForTest(int units, int count) => _frontCacheCounts[units] = count;
-
-    /// <summary>Marks the used block at <paramref name="offset"/> parked in the offset table, without listing it or counting it.</summary>
-    internal void MarkParkedForTest(long offset) => _usedByOffset.SetParkedAt(_usedByOffset.Find(offset), true);
+    /// <summary>Points a parked block's front-cache link elsewhere (the "none" handle cuts the list after it).</summary>
+    internal void SetFrontCacheNextForTest(int handle, int next) => _records[handle].FreeNext = next;
 
     /// <summary>Lowers or raises the front cache's depth without touching what is parked.</summary>
     internal void SetFrontCacheDepthForTest(int depth) => _frontCacheDepth = depth;
@@ -82,28 +76,20 @@ public sealed partial class SegregatedFitAllocator
     internal void SetCachedBytesForTest(long cachedBytes) => _cachedBytes = cachedBytes;
 
     /// <summary>Points the offset table's entry for a used <paramref name="offset"/> at another record; returns the entry's slot.</summary>
-    internal int SetUsedOffsetHandleForTest(long offset, int handle) => RewriteUsedOffsetEntry(offset, offset, handle);
+    internal int SetUsedOffsetHandleForTest(long offset, int handle) => RewriteUsedOffsetEntry(offset, UsedOffsetTable.Tag(offset), handle);
 
     /// <summary>
     /// Rewrites the offset table's entry for a used <paramref name="offset"/> to name the block at
-    /// <paramref name="namedOffset"/>, under that block's offset, so that only the named record's state can tell it is
-    /// wrong; returns the entry's slot.
+    /// <paramref name="namedOffset"/>, with that block's tag, so that only the named record's state can tell it is wrong;
+    /// returns the entry's slot.
     /// </summary>
     internal int SetUsedOffsetEntryForTest(long offset, long namedOffset) =>
-        RewriteUsedOffsetEntry(offset, namedOffset, HandleAtForTest(namedOffset));
+        RewriteUsedOffsetEntry(offset, UsedOffsetTable.Tag(namedOffset), HandleAtForTest(namedOffset));
 
-    /// <summary>Overwrites the size in granules that the offset table's entry for a used <paramref name="offset"/> records; returns the entry's slot.</summary>
-    internal int SetUsedOffsetSmallUnitsForTest(long offset, int units)
+    private int RewriteUsedOffsetEntry(long offset, uint tag, int handle)
     {
-        int slot = _usedByOffset.Find(offset);
-        _usedByOffset.SetSmallUnitsForTest(slot, units);
-        return slot;
-    }
-
-    private int RewriteUsedOffsetEntry(long offset, long entryOffset, int handle)
-    {
-        int slot = _usedByOffset.Find(offset);
-        _usedByOffset.SetEntryForTest(slot, entryOffset, handle);
+        int slot = _usedByOffset.Find(offset, _records);
+        _usedByOffset.SetEntryForTest(slot, tag, handle);
         return slot;
     }
 
@@ -113,7 +99,7 @@ public sealed partial class SegregatedFitAllocator
     /// </summary>
     internal int MoveUsedOffsetForTest(long offset)
     {
-        int slot = _usedByOffset.Find(offset);
+        int slot = _usedByOffset.Find(offset, _records);
         int target = slot;
         do
         {
@@ -121,7 +107,8 @@ public sealed partial class SegregatedFitAllocator
         }
         while (_usedByOffset.IsOccupied(target));
 
-        _usedByOffset.MoveEntryForTest(slot, target);
+        _usedByOffset.SetEntryForTest(target, UsedOffsetTable.Tag(offset), _usedByOffset.HandleAt(slot));
+        _usedByOffset.SetEntryForTest(slot, 0, None);
         return target;
     }
 
@@ -132,23 +119,10 @@ public sealed partial class SegregatedFitAllocator
         InsertFree(handle);
     }
 
-    /// <content>The offset table's corruption hooks: each writes slots directly, bypassing probing and the count.</content>
+    /// <content>The offset table's corruption hook.</content>
     private sealed partial class UsedOffsetTable
     {
-        /// <summary>Rewrites an occupied <paramref name="slot"/>'s offset and handle, keeping its other fields.</summary>
-        public void SetEntryForTest(int slot, long offset, int handle)
-        {
-            _entries[slot].Offset = offset;
-            _entries[slot].Handle = handle;
-        }
-
-        public void SetSmallUnitsForTest(int slot, int units) => _entries[slot].SmallUnits = (ushort)units;
-
-        /// <summary>Moves the entry at <paramref name="from"/> to <paramref name="to"/>, leaving <paramref name="from"/> empty.</summary>
-        public void MoveEntryForTest(int from, int to)
-        {
-            _entries[to] = _entries[from];
-            _entries[from] = Entry.Empty;
-        }
+        /// <summary>Writes <paramref name="slot"/> directly, bypassing probing and the count (<see cref="None"/> empties it).</summary>
+        public void SetEntryForTest(int slot, uint tag, int handle) => _entries[slot] = new Entry(tag, handle);
     }
 }

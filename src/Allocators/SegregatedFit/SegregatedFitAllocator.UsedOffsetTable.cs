@@ -7,21 +7,19 @@ namespace Veralloc.Allocators.SegregatedFit;
 public sealed partial class SegregatedFitAllocator
 {
     /// <summary>
-    /// The map from a used (or parked) block's offset to its record handle and the fields a free needs first: an
-    /// open-addressing hash table with linear probing, at most a quarter full, whose deletions shift later entries
-    /// back instead of leaving tombstones.
+    /// The map from a used block's offset to its record handle: an open-addressing hash table with linear probing,
+    /// at most a quarter full, whose deletions shift later entries back instead of leaving tombstones.
     /// </summary>
     /// <remarks>
     /// It replaces a <see cref="Dictionary{TKey, TValue}"/>, which cost two hash lookups per free (find, then
     /// remove), kept buckets and entries in two arrays (a cache miss each once the live set outgrows the cache),
-    /// and ran at a load factor near one (docs/design-notes/0050-segregated-fit.md). An entry is 16 bytes: the full
-    /// offset, the handle, the block's size in granules when the front cache could park it, and whether it is
-    /// parked. So a lookup needs no record to confirm a match, and a free that parks a block, or an allocation that
-    /// takes one back, touches the entry and never the record: at a large live set the record is one more cache
-    /// miss, dependent on the entry's (docs/design-notes/0052-segfit-front-cache.md). The home slot is a
-    /// multiplicative (Fibonacci) hash of the granule index. A quarter-full table keeps probe runs short (measured:
-    /// half full made a steady-state operation about half as costly again). Lookups end at an empty slot, which the
-    /// table always has.
+    /// and ran at a load factor near one (docs/design-notes/0050-segregated-fit.md). An entry is 8 bytes: the
+    /// handle and a tag, the low 32 bits of the offset's granule index. The home slot is a multiplicative
+    /// (Fibonacci) hash of the tag, so deletion can move entries without reading their records; a lookup confirms
+    /// a tag match against the record's offset, which the caller reads next anyway. Offsets 2^36 bytes apart share
+    /// a tag and a home slot; they are told apart by that confirmation. A quarter-full table keeps probe runs short
+    /// (measured: half full made a steady-state operation about half as costly again). Lookups end at an empty
+    /// slot, which the table always has.
     /// </remarks>
     private sealed partial class UsedOffsetTable
     {
@@ -55,20 +53,22 @@ public sealed partial class SegregatedFitAllocator
 
         /// <summary>The slot holding <paramref name="offset"/>, or -1 when it is not in the table. Any offset may be asked for.</summary>
         /// <param name="offset">The offset to look up.</param>
+        /// <param name="records">The allocator's records, which hold each entry's full offset.</param>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int Find(long offset)
+        public int Find(long offset, BlockRecord[] records)
         {
             Entry[] entries = _entries;
             int mask = _mask;
-            for (int slot = HomeSlot(offset); ; slot = (slot + 1) & mask)
+            uint tag = Tag(offset);
+            for (int slot = HomeSlot(tag); ; slot = (slot + 1) & mask)
             {
-                ref Entry entry = ref entries[slot];
+                Entry entry = entries[slot];
                 if (entry.Handle == None)
                 {
                     return -1;
                 }
 
-                if (entry.Offset == offset)
+                if (entry.Tag == tag && records[entry.Handle].Offset == offset)
                 {
                     return slot;
                 }
@@ -78,30 +78,15 @@ public sealed partial class SegregatedFitAllocator
         /// <summary>The handle stored at an occupied <paramref name="slot"/>.</summary>
         public int HandleAt(int slot) => _entries[slot].Handle;
 
-        /// <summary>The offset stored at an occupied <paramref name="slot"/>.</summary>
-        public long OffsetAt(int slot) => _entries[slot].Offset;
-
-        /// <summary>
-        /// The block's size in granules when it is at most <see cref="FrontCacheMaxBlockBytes"/> (so the front cache
-        /// could park it), else 0.
-        /// </summary>
-        public int SmallUnitsAt(int slot) => _entries[slot].SmallUnits;
-
-        /// <summary>Whether the block at an occupied <paramref name="slot"/> is parked in the front cache.</summary>
-        public bool IsParkedAt(int slot) => _entries[slot].Parked;
-
-        /// <summary>Marks the block at an occupied <paramref name="slot"/> parked or used.</summary>
-        public void SetParkedAt(int slot, bool parked) => _entries[slot].Parked = parked;
+        /// <summary>The tag stored at <paramref name="slot"/>; meaningful only when <see cref="IsOccupied"/>.</summary>
+        public uint TagAt(int slot) => _entries[slot].Tag;
 
         /// <summary>Whether <paramref name="slot"/> holds an entry.</summary>
         public bool IsOccupied(int slot) => _entries[slot].Handle != None;
 
-        /// <summary>
-        /// Adds an entry, not parked, for a used block that is not in the table. Amortized O(1): the table doubles
-        /// when a quarter full.
-        /// </summary>
+        /// <summary>Adds an entry for an offset that is not in the table. Amortized O(1): the table doubles when a quarter full.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long offset, int handle, long sizeBytes)
+        public void Add(long offset, int handle)
         {
             Debug.Assert(handle != None, "an entry names a record");
             if ((_count + 1) * SlotsPerEntry > _entries.Length)
@@ -109,7 +94,7 @@ public sealed partial class SegregatedFitAllocator
                 Grow();
             }
 
-            Place(_entries, new Entry(offset, handle, SmallUnits(sizeBytes)));
+            Place(_entries, new Entry(Tag(offset), handle));
             _count++;
         }
 
@@ -126,7 +111,7 @@ public sealed partial class SegregatedFitAllocator
             for (int next = (hole + 1) & mask; entries[next].Handle != None; next = (next + 1) & mask)
             {
                 // The entry at next may fill the hole when the hole lies on its probe path, from its home slot up to next.
-                int home = HomeSlot(entries[next].Offset);
+                int home = HomeSlot(entries[next].Tag);
                 if (((next - home) & mask) >= ((next - hole) & mask))
                 {
                     entries[hole] = entries[next];
@@ -134,16 +119,15 @@ public sealed partial class SegregatedFitAllocator
                 }
             }
 
-            entries[hole] = Entry.Empty;
+            entries[hole] = new Entry(0, None);
             _count--;
         }
 
-        /// <summary>What an entry records of a block of <paramref name="sizeBytes"/>: its granules if the cache could park it, else 0.</summary>
-        public static ushort SmallUnits(long sizeBytes) =>
-            sizeBytes <= FrontCacheMaxBlockBytes ? (ushort)(sizeBytes >> GranuleShift) : (ushort)0;
+        /// <summary>The tag of <paramref name="offset"/>: the low 32 bits of its granule index.</summary>
+        public static uint Tag(long offset) => unchecked((uint)(offset >> GranuleShift));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private int HomeSlot(long offset) => (int)(unchecked((ulong)(offset >> GranuleShift) * FibonacciMultiplier) >> _hashShift);
+        private int HomeSlot(uint tag) => (int)(unchecked(tag * FibonacciMultiplier) >> _hashShift);
 
         private void Grow()
         {
@@ -163,7 +147,7 @@ public sealed partial class SegregatedFitAllocator
 
         private void Place(Entry[] entries, Entry entry)
         {
-            int slot = HomeSlot(entry.Offset);
+            int slot = HomeSlot(entry.Tag);
             while (entries[slot].Handle != None)
             {
                 slot = (slot + 1) & _mask;
@@ -182,19 +166,10 @@ public sealed partial class SegregatedFitAllocator
         private static Entry[] NewEntries(int slots)
         {
             var entries = new Entry[slots];
-            entries.AsSpan().Fill(Entry.Empty);
+            entries.AsSpan().Fill(new Entry(0, None));
             return entries;
         }
 
-        /// <summary>One slot: 16 bytes, so four share a cache line.</summary>
-        private struct Entry(long offset, int handle, ushort smallUnits)
-        {
-            public static readonly Entry Empty = new(0, None, 0);
-
-            public long Offset = offset;
-            public int Handle = handle;
-            public ushort SmallUnits = smallUnits;
-            public bool Parked;
-        }
+        private readonly record struct Entry(uint Tag, int Handle);
     }
 }

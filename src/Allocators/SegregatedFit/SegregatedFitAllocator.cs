@@ -99,13 +99,10 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     private readonly uint[] _secondLevelMaps;
     private ulong _firstLevelMap;
 
-    // The front cache: stack u, entries [u * _frontCacheStride, + _frontCacheCounts[u]), holds the offsets of the
-    // parked blocks of u granules, oldest first. A parked block's record is left as it was when used (parking and
-    // taking back touch the offset-table entry, which says "parked", and these arrays only).
+    // The front cache: list u holds parked blocks of u granules, singly linked through FreeNext, newest first.
     // _frontCacheLimitBytes is 0 when the cache is off, so the free path's one size comparison never parks.
-    private readonly long[] _frontCacheOffsets;
+    private readonly int[] _frontCacheHeads;
     private readonly int[] _frontCacheCounts;
-    private readonly int _frontCacheStride;
     private readonly long _frontCacheLimitBytes;
     private int _frontCacheDepth;
     private int _cachedBlockCount;
@@ -148,9 +145,9 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         _secondLevelBits = options.SecondLevelBits;
         _frontCacheDepth = options.FrontCacheDepth;
         _frontCacheLimitBytes = _frontCacheDepth > 0 ? FrontCacheMaxBlockBytes : 0;
-        _frontCacheStride = _frontCacheDepth;
-        _frontCacheCounts = new int[_frontCacheDepth > 0 ? FrontCacheListCount : 0];
-        _frontCacheOffsets = new long[_frontCacheCounts.Length * _frontCacheStride];
+        _frontCacheHeads = new int[_frontCacheDepth > 0 ? FrontCacheListCount : 0];
+        _frontCacheHeads.AsSpan().Fill(None);
+        _frontCacheCounts = new int[_frontCacheHeads.Length];
         _secondLevelCount = 1 << _secondLevelBits;
         int records = options.InitialBlockRecords;
         _records = new BlockRecord[records];
@@ -179,6 +176,7 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         Dead,
         Free,
         Used,
+        Cached,
     }
 
     /// <summary>The size of the managed range <c>[0, CapacityBytes)</c>.</summary>
@@ -247,10 +245,14 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     {
         ValidateRequest(size, alignment);
         long needBytes = RoundUpToGranule(size);
-        if (needBytes <= _frontCacheLimitBytes && alignment <= GranuleBytes && _frontCacheCounts[needBytes >> GranuleShift] != 0)
+        if (needBytes <= _frontCacheLimitBytes && alignment <= GranuleBytes)
         {
-            offset = TakeFromFrontCache((int)(needBytes >> GranuleShift));
-            return true;
+            int parked = _frontCacheHeads[needBytes >> GranuleShift];
+            if (parked != None)
+            {
+                offset = TakeFromFrontCache(parked);
+                return true;
+            }
         }
 
         long searchBytes = alignment > GranuleBytes ? needBytes + alignment - GranuleBytes : needBytes;
@@ -293,7 +295,7 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         ref BlockRecord usedRecord = ref _records[used];
         Debug.Assert(usedRecord.Size == needBytes && usedRecord.Offset == alignedOffset, "the used block is exactly the rounded request");
         usedRecord.State = BlockState.Used;
-        _usedByOffset.Add(alignedOffset, used, needBytes);
+        _usedByOffset.Add(alignedOffset, used);
         _usedBlockCount++;
         offset = alignedOffset;
         return true;
@@ -310,37 +312,25 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     public void Free(long offset, long size, long alignment)
     {
         ValidateRequest(size, alignment);
-        int slot = _usedByOffset.Find(offset);
-        if (slot < 0 || _usedByOffset.IsParkedAt(slot))
+        int slot = _usedByOffset.Find(offset, _records);
+        if (slot < 0)
         {
-            // A parked block keeps its entry, but it is no longer allocated.
+            ThrowNotAllocated(offset);
+        }
+
+        int block = _usedByOffset.HandleAt(slot);
+        BlockRecord[] records = _records;
+        ref BlockRecord record = ref records[block];
+        if (record.State != BlockState.Used)
+        {
+            // Parked in the front cache: its offset stays in the table, but it is no longer allocated.
             ThrowNotAllocated(offset);
         }
 
         long needBytes = RoundUpToGranule(size);
-        int units = (int)(needBytes >> GranuleShift);
-        if (needBytes <= _frontCacheLimitBytes && _usedByOffset.SmallUnitsAt(slot) == units && _frontCacheCounts[units] < _frontCacheDepth)
+        if (record.Size != needBytes)
         {
-            // The entry holds the block's size, so parking validates and parks without reading the record.
-            if ((offset & (alignment - 1)) != 0)
-            {
-                ThrowAlignmentMismatch(offset, alignment);
-            }
-
-            _usedByOffset.SetParkedAt(slot, true);
-            _frontCacheOffsets[(units * _frontCacheStride) + _frontCacheCounts[units]] = offset;
-            _frontCacheCounts[units]++;
-            _usedBlockCount--;
-            _cachedBlockCount++;
-            _cachedBytes += needBytes;
-            return;
-        }
-
-        int block = _usedByOffset.HandleAt(slot);
-        long blockBytes = _records[block].Size;
-        if (blockBytes != needBytes)
-        {
-            ThrowSizeMismatch(offset, size, needBytes, blockBytes);
+            ThrowSizeMismatch(offset, size, needBytes, record.Size);
         }
 
         if ((offset & (alignment - 1)) != 0)
@@ -349,6 +339,21 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         }
 
         _usedBlockCount--;
+        if (needBytes <= _frontCacheLimitBytes)
+        {
+            int units = (int)(needBytes >> GranuleShift);
+            if (_frontCacheCounts[units] < _frontCacheDepth)
+            {
+                record.State = BlockState.Cached;
+                record.FreeNext = _frontCacheHeads[units];
+                _frontCacheHeads[units] = block;
+                _frontCacheCounts[units]++;
+                _cachedBlockCount++;
+                _cachedBytes += needBytes;
+                return;
+            }
+        }
+
         _usedByOffset.RemoveAt(slot);
         ReleaseBlock(block);
     }
@@ -359,32 +364,37 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     /// </summary>
     public void FlushFrontCache()
     {
-        for (int units = 1; units < _frontCacheCounts.Length && _cachedBlockCount > 0; units++)
+        for (int units = 1; units < _frontCacheHeads.Length && _cachedBlockCount > 0; units++)
         {
-            for (int index = _frontCacheCounts[units] - 1; index >= 0; index--)
+            int block = _frontCacheHeads[units];
+            while (block != None)
             {
-                int slot = _usedByOffset.Find(_frontCacheOffsets[(units * _frontCacheStride) + index]);
-                int block = _usedByOffset.HandleAt(slot);
-                _usedByOffset.RemoveAt(slot);
+                ref BlockRecord record = ref _records[block];
+                int next = record.FreeNext;
+                _usedByOffset.RemoveAt(_usedByOffset.Find(record.Offset, _records));
                 _cachedBlockCount--;
-                _cachedBytes -= (long)units << GranuleShift;
+                _cachedBytes -= record.Size;
                 ReleaseBlock(block);
+                block = next;
             }
 
+            _frontCacheHeads[units] = None;
             _frontCacheCounts[units] = 0;
         }
     }
 
-    /// <summary>Pops the newest parked block of <paramref name="units"/> granules and hands it out as used; returns its offset.</summary>
-    private long TakeFromFrontCache(int units)
+    /// <summary>Pops <paramref name="parked"/>, the head of its front-cache list, and hands it out as used; returns its offset.</summary>
+    private long TakeFromFrontCache(int parked)
     {
-        int index = --_frontCacheCounts[units];
-        long offset = _frontCacheOffsets[(units * _frontCacheStride) + index];
-        _usedByOffset.SetParkedAt(_usedByOffset.Find(offset), false);
+        ref BlockRecord record = ref _records[parked];
+        int units = (int)(record.Size >> GranuleShift);
+        _frontCacheHeads[units] = record.FreeNext;
+        _frontCacheCounts[units]--;
         _cachedBlockCount--;
-        _cachedBytes -= (long)units << GranuleShift;
+        _cachedBytes -= record.Size;
+        record.State = BlockState.Used;
         _usedBlockCount++;
-        return offset;
+        return record.Offset;
     }
 
     /// <summary>Makes a block that has left the offset table free: merges it with free physical neighbours and lists it.</summary>
@@ -455,13 +465,12 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
     public void CopyFreeRanges(List<AddressRange> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        HashSet<long>? parked = _cachedBlockCount == 0 ? null : ParkedOffsets();
         long rangeStart = -1;
         long rangeEnd = -1;
         for (int handle = _physicalHead; handle != None; handle = _records[handle].PhysicalNext)
         {
             ref BlockRecord record = ref _records[handle];
-            if (record.State == BlockState.Used && parked?.Contains(record.Offset) != true)
+            if (record.State == BlockState.Used)
             {
                 continue;
             }
@@ -483,21 +492,6 @@ public sealed partial class SegregatedFitAllocator : IOffsetAllocator
         {
             destination.Add(new AddressRange(rangeStart, rangeEnd - rangeStart));
         }
-    }
-
-    /// <summary>The offsets of the blocks parked in the front cache.</summary>
-    private HashSet<long> ParkedOffsets()
-    {
-        var parked = new HashSet<long>(_cachedBlockCount);
-        for (int units = 1; units < _frontCacheCounts.Length; units++)
-        {
-            foreach (long offset in _frontCacheOffsets.AsSpan(units * _frontCacheStride, _frontCacheCounts[units]))
-            {
-                parked.Add(offset);
-            }
-        }
-
-        return parked;
     }
 
     /// <summary>

@@ -281,7 +281,7 @@ public sealed class SegregatedFitCorruptionTests
         allocator.SetFreeBytesForTest(allocator.FreeBytes + 16);
 
         AssertReports(allocator, SegregatedFitInvariantIds.Conserve,
-            "SEG-CONSERVE at counters: the blocks hold 4048 free bytes in 2 free blocks and 3 used or parked blocks, but the counters say 4064 bytes, 2 free, 3 used and 0 parked");
+            "SEG-CONSERVE at counters: the blocks hold 4048 free bytes in 2 free blocks and 3 used blocks, but the counters say 4064 bytes, 2 free and 3 used");
     }
 
     [Fact]
@@ -303,43 +303,19 @@ public sealed class SegregatedFitCorruptionTests
         int slot = allocator.SetUsedOffsetHandleForTest(used[1], allocator.HandleAtForTest(used[0] + 16));
 
         AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
-            $"SEG-USEDMAP at offset map slot {slot}: it names record 1, which is not a used or parked block at the slot's offset {used[1]}");
+            $"SEG-USEDMAP at offset map slot {slot}: it names record 1, which is not a used or parked block with the slot's tag {used[1] / 16}");
     }
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
-    public void UsedMapViolationIsReportedForAnEntryNamingAFreeBlockUnderThatBlocksOffset()
+    public void UsedMapViolationIsReportedForAnEntryNamingAFreeBlockWithThatBlocksTag()
     {
-        // The entry's offset agrees with the record it names, so only the record's state shows the entry is wrong.
+        // The entry's tag agrees with the record it names, so only the record's state shows the entry is wrong.
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
         int slot = allocator.SetUsedOffsetEntryForTest(used[1], used[0] + 16);
 
         AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
-            $"SEG-USEDMAP at offset map slot {slot}: it names record 1, which is not a used or parked block at the slot's offset {used[0] + 16}");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
-    public void UsedMapViolationIsReportedForAnEntryRecordingAnotherSize()
-    {
-        // A free that parks trusts the entry's size: a wrong one would park the block on another size's list.
-        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
-        int slot = allocator.SetUsedOffsetSmallUnitsForTest(used[1], 2);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
-            $"SEG-USEDMAP at offset map slot {slot} block {allocator.HandleAtForTest(used[1])} [{used[1]}, +16) Used: it records 2 granules; a block of at most 1024 bytes must record its size in granules, a larger one 0");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.UsedMap)]
-    public void UsedMapViolationIsReportedForALargeBlocksEntryRecordingASize()
-    {
-        var allocator = new SegregatedFitAllocator(4096);
-        Assert.True(allocator.TryAllocate(1040, 16, out long large));
-        int slot = allocator.SetUsedOffsetSmallUnitsForTest(large, 65);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
-            $"SEG-USEDMAP at offset map slot {slot} block 0 [0, +1040) Used: it records 65 granules; a block of at most 1024 bytes must record its size in granules, a larger one 0");
+            $"SEG-USEDMAP at offset map slot {slot}: it names record 1, which is not a used or parked block with the slot's tag {(used[0] + 16) / 16}");
     }
 
     // With the record table exactly full, the first handle past the records handed out is past the array too: the
@@ -347,16 +323,15 @@ public sealed class SegregatedFitCorruptionTests
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForAParkedEntryPastTheRecordsWhenTheRecordTableIsFull()
+    public void CacheViolationIsReportedForALinkPastTheRecordsWhenTheRecordTableIsFull()
     {
         SegregatedFitAllocator allocator = WithAFullRecordTable(out long parked, frontCacheDepth: 4);
         allocator.Free(parked, 32, 16);
         allocator.CheckInvariants();
 
-        allocator.SetUsedOffsetHandleForTest(parked, 2);
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(parked), 2);
 
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at front cache list 2 element 0 (offset {parked}): its offset-table entry names record 2, which is not the block at that offset");
+        AssertReports(allocator, SegregatedFitInvariantIds.Cache, "SEG-CACHE at front cache list 2 element 2: only parked blocks belong on a front-cache list");
     }
 
     [Fact]
@@ -367,7 +342,7 @@ public sealed class SegregatedFitCorruptionTests
         int slot = allocator.SetUsedOffsetHandleForTest(used, 2);
 
         AssertReports(allocator, SegregatedFitInvariantIds.UsedMap,
-            $"SEG-USEDMAP at offset map slot {slot}: it names record 2, which is not a used or parked block at the slot's offset {used}");
+            $"SEG-USEDMAP at offset map slot {slot}: it names record 2, which is not a used or parked block with the slot's tag {used / 16}");
     }
 
     [Fact]
@@ -382,85 +357,39 @@ public sealed class SegregatedFitCorruptionTests
     }
 
     // Handles in TwoParkedOfOneSize: 0 [0, +32) used, 1 [32, +32) parked (older), 2 [64, +32) used,
-    // 3 [96, +32) parked (newest), 4 [128, +32) used, 5 the free rest. Front-cache list 2 is [32, 96], oldest first.
+    // 3 [96, +32) parked (newest), 4 [128, +32) used, 5 the free rest. Front-cache list 2 is 3 -> 1.
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForACountThatDropsAParkedBlock()
+    public void CacheViolationIsReportedForAListShorterThanItsCount()
     {
         SegregatedFitAllocator allocator = TwoParkedOfOneSize(out long newest, out _);
-        allocator.SetFrontCacheCountForTest(2, 1);
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(newest), -1);
 
         AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at offset map entry {newest} (record 3): the block is parked but on no front-cache list");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForACountPastItsStack()
-    {
-        // The stack of a list holds at most the depth the allocator was built with; a larger count would read the next list's.
-        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out _);
-        allocator.SetFrontCacheCountForTest(2, 5);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            "SEG-CACHE at front cache list 2: its count is 5, but its stack holds 0..4 blocks");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForANegativeCount()
-    {
-        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out _);
-        allocator.SetFrontCacheCountForTest(3, -1);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            "SEG-CACHE at front cache list 3: its count is -1, but its stack holds 0..4 blocks");
+            "SEG-CACHE at front cache list 2: it holds 1 blocks but its count says 2");
     }
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
     public void CacheViolationIsReportedForAUsedBlockOnACacheList()
     {
-        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out _);
-        allocator.SetFrontCacheEntryForTest(2, 0, 0);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            "SEG-CACHE at front cache list 2 element 0 (offset 0): only parked blocks belong on a front-cache list");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForABlockListedTwice()
-    {
         SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out long oldest);
-        allocator.SetFrontCacheEntryForTest(2, 1, oldest);
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(oldest), allocator.HandleAtForTest(0));
 
         AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at front cache list 2 element 1 (offset {oldest}): the block is on a front-cache list more than once");
+            "SEG-CACHE at front cache list 2 element 0: only parked blocks belong on a front-cache list");
     }
 
     [Fact]
     [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForAParkedEntryNamingAnotherRecord()
+    public void CacheViolationIsReportedForACyclicCacheList()
     {
         SegregatedFitAllocator allocator = TwoParkedOfOneSize(out long newest, out long oldest);
-        allocator.SetUsedOffsetHandleForTest(newest, allocator.HandleAtForTest(oldest));
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(oldest), allocator.HandleAtForTest(newest));
 
         AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at front cache list 2 element 1 (offset {newest}): its offset-table entry names record 1, which is not the block at that offset");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForAParkedEntryNamingAFreeRecord()
-    {
-        // Record 5 is the free rest: the entry names a live record, but not a used one.
-        SegregatedFitAllocator allocator = TwoParkedOfOneSize(out long newest, out _);
-        allocator.SetUsedOffsetHandleForTest(newest, 5);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at front cache list 2 element 1 (offset {newest}): its offset-table entry names record 5, which is not the block at that offset");
+            "SEG-CACHE at front cache list 2 element 3: the block is on a front-cache list more than once (or the list is cyclic)");
     }
 
     [Fact]
@@ -469,10 +398,10 @@ public sealed class SegregatedFitCorruptionTests
     {
         // Parked: the one-granule gap (handle 1) on list 1, the two-granule gap (handle 3) on list 2.
         SegregatedFitAllocator allocator = OneAndTwoGranuleGaps(frontCacheDepth: 4, out long[] gaps);
-        allocator.SetFrontCacheEntryForTest(1, 0, gaps[1]);
+        allocator.SetFrontCacheNextForTest(allocator.HandleAtForTest(gaps[0]), allocator.HandleAtForTest(gaps[1]));
 
         AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            "SEG-CACHE at front cache list 1 element 0 (offset 48) block 3 [48, +32) Used: list 1 holds blocks of 1 granules only");
+            "SEG-CACHE at front cache list 1 element 3 block 3 [48, +32) Cached: list 1 holds blocks of 1 granules only");
     }
 
     [Fact]
@@ -480,21 +409,10 @@ public sealed class SegregatedFitCorruptionTests
     public void CacheViolationIsReportedForAParkedBlockOnNoCacheList()
     {
         SegregatedFitAllocator allocator = TwoParkedOfOneSize(out _, out _);
-        allocator.MarkParkedForTest(0);
+        allocator.SetStateForTest(allocator.HandleAtForTest(0), SegregatedFitAllocator.BlockState.Cached);
 
         AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            "SEG-CACHE at offset map entry 0 (record 0): the block is parked but on no front-cache list");
-    }
-
-    [Fact]
-    [TriggersInvariant(SegregatedFitInvariantIds.Cache)]
-    public void CacheViolationIsReportedForABlockParkedWithTheCacheOff()
-    {
-        SegregatedFitAllocator allocator = ThreeUsedTwoFree(out long[] used);
-        allocator.MarkParkedForTest(used[2]);
-
-        AssertReports(allocator, SegregatedFitInvariantIds.Cache,
-            $"SEG-CACHE at offset map entry {used[2]} (record {allocator.HandleAtForTest(used[2])}): the block is parked but on no front-cache list");
+            "SEG-CACHE at block 0 [0, +32) Cached: the block is parked but on no front-cache list");
     }
 
     [Fact]

@@ -58,4 +58,15 @@ if len(steady) > 1:
         meds = [med(runs[t][n].values()) for t in steady if n in runs[t]]
         if meds:
             print(f'{n:14} {max(meds) / min(meds):.1f}x ({min(meds):.1f} -> {max(meds):.1f})')
+    # The spread of medians mixes rounds; pairing within a round divides out a round's machine state.
+    print('\nspread relative to glibc, per round (allocator spread / glibc spread; <= 1 is no worse), median [range]')
+    rounds = sorted(set.intersection(*(set(runs[t]['glibc']) for t in steady)))
+    for n in names[1:]:
+        if all(n in runs[t] for t in steady):
+            rs = []
+            for r in rounds:
+                mine = [runs[t][n][r] for t in steady]
+                glibc = [runs[t]['glibc'][r] for t in steady]
+                rs.append((max(mine) / min(mine)) / (max(glibc) / min(glibc)))
+            print(f'{n:14} {med(rs):.2f} [{min(rs):.2f}-{max(rs):.2f}]')
 PY

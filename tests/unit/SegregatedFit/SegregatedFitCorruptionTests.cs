@@ -481,7 +481,6 @@ public sealed class SegregatedFitCorruptionTests
         return allocator;
     }
 
-    /// <summary>As <see cref="ThreeUsedTwoFree"/>, then used[2] freed: it absorbs the free rest, whose record 4 goes on the reuse stack.</summary>
     /// <summary>
     /// 4096 bytes with a record table of two entries, both handed out: a used 32-byte block and the free rest. A handle
     /// of 2 is then just past the table, where a check that let it through would index outside the array.
@@ -495,6 +494,7 @@ public sealed class SegregatedFitCorruptionTests
         return allocator;
     }
 
+    /// <summary>As <see cref="ThreeUsedTwoFree"/>, then used[2] freed: it absorbs the free rest, whose record 4 goes on the reuse stack.</summary>
     private static SegregatedFitAllocator UsedFreeUsedUsedFreeWithOneDeadRecord(out long[] used)
     {
         SegregatedFitAllocator allocator = ThreeUsedTwoFree(out used);

@@ -9,6 +9,8 @@
 #   ALLOCATORS (default native,segfit,segfit-cached) and TRACES (default lolfuzz and steady-10^2..10^5) override.
 #   Segregated fit (docs/design-notes/0052): bench/cpu-time/cpu-rounds.sh 9
 #   Free list (docs/design-notes/0018):     ALLOCATORS=freelist TRACES="lolfuzz steady-100" bench/cpu-time/cpu-rounds.sh 7
+#   LOL_ALLOC_SRC (a checkout's lol_alloc/src of https://github.com/Craig-Macomber/lol_alloc) adds the Rust anchor of
+#   the free list, bench/anchors/lol-replay, to every round, and ratios to it (needs cargo; builds offline).
 set -euo pipefail
 rounds=${1:-5}
 traces=${2:-traces}
@@ -18,13 +20,20 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 log=$(mktemp)
 replay_c=$(mktemp)
-trap 'rm -f "$log" "$replay_c"' EXIT
+anchor_target=$(mktemp -d)
+trap 'rm -rf "$log" "$replay_c" "$anchor_target"' EXIT
 gcc -O2 -o "$replay_c" bench/cpu-time/replay-cpu.c
+if [ -n "${LOL_ALLOC_SRC:-}" ]; then
+  (cd bench/anchors/lol-replay && LOL_ALLOC_SRC=$(cd "$LOL_ALLOC_SRC" && pwd) CARGO_TARGET_DIR="$anchor_target" cargo build --release --offline -q)
+fi
 dotnet build bench/Veralloc.Bench -c Release -v q -nologo > /dev/null
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo ' (modified)'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$rounds"); do
   for n in $trace_names; do
     "$replay_c" "$traces/$n.trace" 5 | sed "s|^[^ ]*/||; s/^/round $round /" | tee -a "$log"
+    if [ -n "${LOL_ALLOC_SRC:-}" ]; then
+      "$anchor_target/release/lol-replay" "$traces/$n.trace" 5 | sed "s|^[^ ]*/||; s/^/round $round /" | tee -a "$log"
+    fi
     dotnet run bench/cpu-time/replay-cpu.cs -c Release -- "$traces/$n.trace" "$allocators" 1 7 \
       | sed "s/ round 1 / /; s/^/round $round /" | tee -a "$log"
   done
@@ -38,7 +47,8 @@ for line in open(sys.argv[1]):
     if m:
         runs.setdefault(m[2], {}).setdefault(m[3], {})[int(m[1])] = float(m[4])
 def med(xs): return statistics.median(xs)
-names = ['glibc'] + sys.argv[2].split(',')
+anchors = ['lol_alloc'] if any('lol_alloc' in by for by in runs.values()) else []
+names = ['glibc'] + anchors + sys.argv[2].split(',')
 print('\nmin ns/op, median over rounds [range]')
 for trace, by in runs.items():
     print(f'{trace:14}', '  '.join(f'{n} {med(by[n].values()):.1f} [{min(by[n].values()):.1f}-{max(by[n].values()):.1f}]' for n in names if n in by))
@@ -46,7 +56,7 @@ print('\nratios, median of the per-round ratios [range]')
 for trace, by in runs.items():
     cells = []
     for a in names[1:]:
-        for b in ['native', 'glibc']:
+        for b in ['native', 'glibc'] + anchors:
             if a != b and a in by and b in by:
                 rs = [by[a][r] / by[b][r] for r in by[a] if r in by[b]]
                 cells.append(f'{a} / {b} {med(rs):.2f} [{min(rs):.2f}-{max(rs):.2f}]')

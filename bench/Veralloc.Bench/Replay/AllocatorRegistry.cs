@@ -45,7 +45,7 @@ public static class AllocatorRegistry
     /// The front-cache depth of <see cref="SegregatedFitCached"/>: glibc's tcache parks 7 blocks per size; 16 halves
     /// the chance that a random size finds its list empty in a steady free/allocate mix (docs/design-notes/0052).
     /// </summary>
-    public const int SegregatedFitCacheDepth = 1 << 24;
+    public const int SegregatedFitCacheDepth = 16;
 
     /// <summary>The registered allocators, in table order.</summary>
     public static IReadOnlyList<AllocatorEntry> All { get; } =

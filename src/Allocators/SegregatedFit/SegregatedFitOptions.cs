@@ -20,7 +20,7 @@ public sealed record SegregatedFitOptions
     public int InitialBlockRecords { get; init; } = 64;
 
     /// <summary>The largest accepted <see cref="FrontCacheDepth"/>.</summary>
-    public const int MaxFrontCacheDepth = 1 << 24;
+    public const int MaxFrontCacheDepth = 64;
 
     /// <summary>
     /// The front cache policy: how many freed blocks of each size up to

@@ -28,11 +28,13 @@ if [ -n "${LOL_ALLOC_SRC:-}" ]; then
 fi
 dotnet build bench/Veralloc.Bench -c Release -v q -nologo > /dev/null
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench || echo ' (modified)'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+# The C and Rust replays print the trace's path; the log keys a line by round and trace name.
+native_line() { sed "s|^[^ ]*/||; s/^/round $round /"; }
 for round in $(seq 1 "$rounds"); do
   for n in $trace_names; do
-    "$replay_c" "$traces/$n.trace" 5 | sed "s|^[^ ]*/||; s/^/round $round /" | tee -a "$log"
+    "$replay_c" "$traces/$n.trace" 5 | native_line | tee -a "$log"
     if [ -n "${LOL_ALLOC_SRC:-}" ]; then
-      "$anchor_target/release/lol-replay" "$traces/$n.trace" 5 | sed "s|^[^ ]*/||; s/^/round $round /" | tee -a "$log"
+      "$anchor_target/release/lol-replay" "$traces/$n.trace" 5 | native_line | tee -a "$log"
     fi
     dotnet run bench/cpu-time/replay-cpu.cs -c Release -- "$traces/$n.trace" "$allocators" 1 7 \
       | sed "s/ round 1 / /; s/^/round $round /" | tee -a "$log"
